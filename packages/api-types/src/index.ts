@@ -1,0 +1,2 @@
+export type { components, operations, paths, webhooks } from "./generated/openapi.js";
+export type * from "./generated/schemas.js";
