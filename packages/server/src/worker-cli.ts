@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+import { loadLocalSecret } from "./auth/key-store.js";
+import { ConfigError, formatConfigHelp, loadConfig, type Config } from "./config.js";
+import type { ServerContext } from "./context.js";
+import { openDatabase } from "./db/database.js";
+import { migrateToLatest } from "./db/migrate.js";
+import { PageTokenCodec } from "./domain/page-tokens.js";
+import { OutboxDispatcher } from "./email/dispatcher.js";
+import { createMailer } from "./email/mailer.js";
+import { createJobsTrigger } from "./jobs/trigger.js";
+import { JobWorker } from "./jobs/worker.js";
+import { createLogger } from "./logger.js";
+import { createAvatarValidator, createStorageBackend } from "./storage/index.js";
+
+const USAGE = `Usage: node dist/worker-cli.js [--email] [--help]   (from the repository root: pnpm worker)
+
+Runs the job worker without the HTTP API: it claims batch invites and exports from the database and
+runs them, WORKER_CONCURRENCY at a time. Start any number of worker processes next to API processes
+started with WORKER=off; they share the database named by DATABASE_URL (PostgreSQL for more than one
+process on more than one machine) and, for exports, the file storage under DATA_DIR. The WORKER
+variable is ignored here.
+
+SIGTERM or SIGINT stops claiming jobs; a running job stops after its current unit of work and its
+lease is released at once, so another worker continues it without waiting for the lease to expire.
+
+Options:
+  --email  Also send the email outbox from this process. API processes send it already; use this when
+           no API process runs, or to move email sending to workers.
+  --help   Print this help and exit.
+
+Environment variables:
+`;
+
+export interface WorkerCliDependencies {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Registers a handler for a stop signal; `process.once` in production. */
+  onSignal: (signal: NodeJS.Signals, handler: () => void) => void;
+}
+
+/**
+ * Runs the worker command. Resolves with the exit code once the worker has stopped, or at once for
+ * `--help` and invalid input. Exit codes: 0 stopped cleanly or printed help, 1 start or stop failed,
+ * 2 invalid arguments or configuration.
+ */
+export async function runWorkerCli(deps: WorkerCliDependencies): Promise<number> {
+  let values: { help?: boolean; email?: boolean };
+  try {
+    ({ values } = parseArgs({ args: deps.argv, options: { help: { type: "boolean" }, email: { type: "boolean" } }, strict: true }));
+  } catch (error) {
+    deps.stderr(`${(error as Error).message}\nRun with --help to see the usage.\n`);
+    return 2;
+  }
+  if (values.help === true) {
+    deps.stdout(`${USAGE}${formatConfigHelp()}\n`);
+    return 0;
+  }
+
+  let config: Config;
+  try {
+    config = loadConfig(deps.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    deps.stderr(`${error.message}\nRun with --help to see every variable and its default.\n`);
+    return 2;
+  }
+
+  // start
+  const log = createLogger({ level: config.logLevel });
+  let stop: () => Promise<void>;
+  try {
+    stop = await startWorker(config, log, values.email === true);
+  } catch (error) {
+    log.fatal({ err: error }, "worker failed to start");
+    return 1;
+  }
+
+  // stop on the first signal
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, "worker stopping");
+      stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          log.error({ err: error, signal }, "worker failed to stop cleanly");
+          resolve(1);
+        },
+      );
+    };
+    deps.onSignal("SIGTERM", () => onSignal("SIGTERM"));
+    deps.onSignal("SIGINT", () => onSignal("SIGINT"));
+  });
+}
+
+/** Opens the database, applies migrations and starts the job worker (and the outbox when `sendEmail`). Returns the stop function. */
+async function startWorker(config: Config, log: ReturnType<typeof createLogger>, sendEmail: boolean): Promise<() => Promise<void>> {
+  const database = await openDatabase(config);
+  try {
+    const applied = await migrateToLatest(database.db, database.dialect === "postgres" ? config.databaseSchema : undefined);
+    log.info({ database: database.description, applied }, "database ready");
+  } catch (error) {
+    await database.db.destroy();
+    throw error;
+  }
+
+  const clock = Date.now;
+  const dispatcher = new OutboxDispatcher({
+    db: database.db,
+    dialect: database.dialect,
+    mailer: createMailer(config),
+    from: config.mailFrom,
+    log: log.child({ component: "outbox" }),
+    clock,
+  });
+  const storage = createStorageBackend(config);
+  const context: ServerContext = {
+    config,
+    db: database.db,
+    dialect: database.dialect,
+    log,
+    clock,
+    pageTokens: new PageTokenCodec(config.pageTokenSecret ?? loadLocalSecret(config.dataDir, "page-token-secret"), clock),
+    outbox: dispatcher,
+    avatars: createAvatarValidator({ db: database.db, storage }),
+    storage,
+    jobs: createJobsTrigger(),
+  };
+
+  if (sendEmail) dispatcher.start();
+  const worker = new JobWorker(context);
+  worker.start();
+
+  return async () => {
+    await worker.stop();
+    await dispatcher.stop();
+    await database.db.destroy();
+    log.info("worker stopped");
+  };
+}
+
+async function main(): Promise<void> {
+  const code = await runWorkerCli({
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    onSignal: (signal, handler) => process.once(signal, handler),
+  });
+  process.exitCode = code;
+  // A background loop that failed to stop must not keep a stopped worker's process alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await main();
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+
+import { describe, expect, it } from "vitest";
+
+import { createLogger, redactUrl } from "../src/logger.js";
+import { signToken, startTestApp } from "./fixtures/test-app.js";
+
+describe("redactUrl", () => {
+  it.each([
+    ["/v1/invitations/abcDEF123_-", "/v1/invitations/[redacted]"],
+    ["/v1/invitations/abc?x=1", "/v1/invitations/[redacted]?x=1"],
+    ["/v1/tenants?pageSize=5&pageToken=eyJrIjpb", "/v1/tenants?pageSize=5&pageToken=[redacted]"],
+    ["/callback?access_token=abc&ticket=xyz&password=p", "/callback?access_token=[redacted]&ticket=[redacted]&password=[redacted]"],
+    ["/v1/tenants/acme/users?q=ana", "/v1/tenants/acme/users?q=ana"],
+  ])("%s logs as %s", (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+});
+
+describe("logger", () => {
+  it("censors fields named token, ticket or password", () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString("utf8"));
+        callback();
+      },
+    });
+    const log = createLogger({ level: "info", destination });
+
+    log.info({ token: "t-secret", invite: { ticket: "k-secret" }, headers: { authorization: "Bearer a-secret" }, password: "p-secret" }, "values");
+
+    const output = lines.join("");
+    expect(output).toContain("[redacted]");
+    for (const secret of ["t-secret", "k-secret", "a-secret", "p-secret"]) expect(output).not.toContain(secret);
+  });
+
+  it("never writes the token or the ticket of a request", async () => {
+    const app = await startTestApp({ env: { LOG_LEVEL: "trace" } });
+    const token = await signToken();
+    const ticket = randomBytes(32).toString("base64url");
+
+    const response = await app.app.inject({
+      method: "POST",
+      url: `/v1/invitations/${ticket}`,
+      headers: { authorization: `Bearer ${token}`, "x-request-id": "ticket-1" },
+    });
+    await app.close();
+
+    expect(response.statusCode).toBe(204);
+    const output = app.logs.join("\n");
+    expect(output).toContain("ticket-1");
+    expect(output).toContain("/v1/invitations/[redacted]");
+    expect(output).not.toContain(ticket);
+    expect(output).not.toContain(token);
+  });
+
+  it("logs each request's start and completion with its request id", async () => {
+    const app = await startTestApp();
+
+    await app.app.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": "probe-7" } });
+    await app.close();
+
+    const entries = app.logs.map((line) => JSON.parse(line) as { requestId?: string; msg: string });
+    expect(entries.filter((entry) => entry.requestId === "probe-7").map((entry) => entry.msg)).toEqual(["incoming request", "request completed"]);
+  });
+});
