@@ -111,9 +111,10 @@ describe("console against the mock", () => {
     await narrow.close();
   });
 
-  it("no page errors or spec violations", () => {
+  it("no page errors or spec violations", async () => {
     expect(pageErrors).toEqual([]);
     // Prism validates every request the console sent against the spec.
-    expect(mock.violations().filter((violation) => violation.severity === "error")).toEqual([]);
+    const violations = await mock.violations();
+    expect(violations.filter((violation) => violation.severity === "error")).toEqual([]);
   });
 });
