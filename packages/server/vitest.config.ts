@@ -7,9 +7,6 @@ export default defineConfig({
     // Integration suites open databases and run many requests; the machine may be shared and slow.
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // At most two test files at once, so concurrent suites on SQLite and PostgreSQL stay within two cores.
-    fileParallelism: true,
-    maxWorkers: 2,
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
   },
 });

@@ -8,12 +8,15 @@ import { ProblemError } from "./problems.js";
 /** Length of a rate-limit window in milliseconds. */
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
+/** Routes that are never rate limited: the liveness and readiness probes. */
+const UNLIMITED_ROUTES = new Set(["/healthz", "/readyz"]);
+
 /** How often a Redis connection error is logged at most, in milliseconds. */
 const REDIS_ERROR_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Registers the global rate limit: `RATE_LIMIT_PER_MINUTE` requests per caller (the token's `sub`, else the
- * client IP address) per minute. A request past the limit gets 429 `RATE_LIMITED` with `Retry-After`. With
+ * client IP address) per minute. A request past the limit gets 429 `RATE_LIMITED` with `Retry-After`. The health probes are exempt. With
  * `REDIS_URL` the counters are stored in Redis so every process shares them. While Redis is unreachable,
  * requests pass unlimited rather than fail. Must be registered before the routes it applies to.
  *
@@ -31,6 +34,9 @@ export async function registerRateLimit(app: FastifyInstance, config: Config): P
     nameSpace: "fruxon-rate-limit:",
     keyGenerator: rateLimitKey,
     skipOnError: true,
+    // Load balancers poll the probes often from one address, and a limited probe would take a healthy
+    // instance out of service; the spec declares no 429 for them either.
+    allowList: (request) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ""),
     ...(redis === undefined ? {} : { redis }),
     errorResponseBuilder: (_request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));

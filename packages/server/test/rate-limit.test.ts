@@ -38,12 +38,29 @@ describe("rate limit", () => {
     const firstLimited = await app.app.inject({ method: "GET", url: "/v1/tenants", headers: first });
     const secondAllowed = await app.app.inject({ method: "GET", url: "/v1/tenants", headers: second });
     const anonymous = [];
-    for (let index = 0; index < 3; index += 1) anonymous.push((await app.app.inject({ method: "GET", url: "/healthz" })).statusCode);
+    for (let index = 0; index < 3; index += 1) {
+      anonymous.push((await app.app.inject({ method: "GET", url: `/v1/tenants/acme/storage/${randomUUID()}` })).statusCode);
+    }
     await app.close();
 
     expect(firstLimited.statusCode).toBe(429);
     expect(secondAllowed.statusCode).toBe(200);
-    expect(anonymous).toEqual([200, 200, 429]);
+    expect(anonymous[0]).not.toBe(429);
+    expect(anonymous[1]).not.toBe(429);
+    expect(anonymous[2]).toBe(429);
+  });
+
+  it("never limits the health probes", async () => {
+    const app = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: "1" } });
+
+    const statuses: number[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      statuses.push((await app.app.inject({ method: "GET", url: "/healthz" })).statusCode);
+      statuses.push((await app.app.inject({ method: "GET", url: "/readyz" })).statusCode);
+    }
+    await app.close();
+
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
   });
 
   it("shares counters between processes through Redis", async () => {
