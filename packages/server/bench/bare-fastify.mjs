@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The baseline of the benchmark: a bare Fastify app that answers the benchmark's three requests with
+// Serves the benchmark's baseline: a bare Fastify app that responds to the benchmark's three requests with
 // fixed JSON (the bodies the real server sent), without authentication, validation or a database.
 // Usage: node bench/bare-fastify.mjs <fixtures.json> <port>
 import { readFileSync } from "node:fs";

@@ -31,6 +31,8 @@ Options:
   --members <n>        members of the large tenant, 1000 to 1000000 (default 100000)
   --skip-prism         leave out the Prism mock column
   --profile <dir>      run the server with --cpu-prof and write its CPU profile into <dir>
+  --server <file>      server entry point to run (default dist/cli.js), to compare two builds
+  --report <file>      where to write the JSON report (default .reports/bench-server.json)
   --help               print this help and exit
 `;
 
@@ -50,6 +52,8 @@ function parseOptions(argv) {
       members: { type: "string", default: "100000" },
       "skip-prism": { type: "boolean", default: false },
       profile: { type: "string" },
+      server: { type: "string", default: "dist/cli.js" },
+      report: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -66,6 +70,8 @@ function parseOptions(argv) {
     members: integer("members", 1000, 1_000_000),
     skipPrism: values["skip-prism"],
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    serverEntry: resolve(packageDir, values.server),
+    reportPath: values.report === undefined ? reportPath : resolve(values.report),
   };
 }
 
@@ -84,7 +90,7 @@ async function freePort() {
   });
 }
 
-/** Starts a child process in its own group and resolves once `readyUrl` answers 200; `stop()` ends the group. */
+/** Starts a child process in its own group and resolves once `readyUrl` responds with 200; `stop()` ends the group. */
 async function startChild(name, args, { env, readyUrl, timeoutMs = 30_000 }) {
   const child = spawn(process.execPath, args, { cwd: packageDir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -161,7 +167,7 @@ async function api(baseUrl, token, method, path, body) {
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  if (!response.ok) throw new Error(`${method} ${path} failed with status ${response.status}: ${text}`);
   return text === "" ? undefined : JSON.parse(text);
 }
 
@@ -209,8 +215,8 @@ async function main() {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!existsSync(join(packageDir, "dist", "cli.js"))) {
-    process.stderr.write("bench: dist/cli.js is missing; build first: pnpm turbo run build --filter=@fruxon/server...\n");
+  if (!existsSync(options.serverEntry)) {
+    process.stderr.write(`bench: ${options.serverEntry} is missing; build first: pnpm turbo run build --filter=@fruxon/server...\n`);
     return 1;
   }
 
@@ -234,9 +240,9 @@ async function main() {
     // (a) the server, from dist/, as its own process
     const serverPort = await freePort();
     const serverUrl = `http://127.0.0.1:${serverPort}`;
-    progress(`starting the server (dist/cli.js) on ${serverUrl}, data in ${dataDir}`);
+    progress(`starting the server (${options.serverEntry}) on ${serverUrl}, data in ${dataDir}`);
     const profileArgs = options.profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.profileDir];
-    const server = await startChild("server", [...profileArgs, "dist/cli.js"], {
+    const server = await startChild("server", [...profileArgs, options.serverEntry], {
       env: {
         HOST: "127.0.0.1",
         PORT: String(serverPort),
@@ -338,15 +344,15 @@ async function main() {
     const report = {
       generatedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
-      settings: { connections, durationSeconds, members: options.members, serverLogLevel: process.env.LOG_LEVEL ?? "info", database: "SQLite (WAL) in a temporary folder" },
+      settings: { server: options.serverEntry, connections, durationSeconds, members: options.members, serverLogLevel: process.env.LOG_LEVEL ?? "info", database: "SQLite (WAL) in a temporary folder" },
       targets: TARGETS,
       cases: results,
       listScaling,
     };
     report.verdicts = verdicts(report);
-    await mkdir(dirname(reportPath), { recursive: true });
-    await writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`${markdown(report)}\nReport written to ${reportPath}\n`);
+    await mkdir(dirname(options.reportPath), { recursive: true });
+    await writeFile(options.reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${markdown(report)}\nReport written to ${options.reportPath}\n`);
     return 0;
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -361,6 +367,10 @@ function verdicts(report) {
     if (row.serverVsPrism !== null) list.push({ target: `${row.case}: server >= ${TARGETS.vsPrism}x Prism`, value: row.serverVsPrism, result: check(row.serverVsPrism >= TARGETS.vsPrism) });
     list.push({ target: `${row.case}: server p99 < ${TARGETS.p99Ms} ms`, value: row.server.latencyMs.p99, result: check(row.server.latencyMs.p99 < TARGETS.p99Ms) });
   }
+  const results = report.cases.flatMap((row) => ["server", "bare", "prism"].map((key) => row[key]).filter(Boolean));
+  results.push(report.listScaling.small, report.listScaling.large);
+  const bad = results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0);
+  list.push({ target: "every response 2xx (no errors, no timeouts)", value: bad, result: check(bad === 0) });
   const { listScaling } = report;
   list.push({
     target: `list of ${listScaling.largeMembers} within ${TARGETS.largeListVsSmall}x of ${listScaling.smallMembers}`,

@@ -57,7 +57,7 @@ const STATEMENT_CACHE_SIZE = 500;
 
 /**
  * Wraps the connection so that each SQL text is prepared once. Kysely's SQLite driver prepares every query
- * it runs, which took about a sixth of a request's CPU time. Kysely runs one query at a time on the
+ * it runs, which took about a sixth of a request's CPU time in a profile of the benchmark. Kysely runs one query at a time on the
  * connection, so a cached statement is never in use twice; SQLite prepares it again itself after a schema change.
  */
 function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfig["database"] {

@@ -91,11 +91,20 @@ export interface AcceptedTicketsTable {
   accepted_at: number;
 }
 
+/** Members of a tenant per status and role, kept by triggers on `members` (migration 0004). */
+export interface MemberCountsTable {
+  tenant_id: string;
+  status: MemberStatus;
+  role: MemberRole;
+  count: number;
+}
+
 export interface Database {
   accepted_tickets: AcceptedTicketsTable;
   tenants: TenantsTable;
   accounts: AccountsTable;
   members: MembersTable;
+  member_counts: MemberCountsTable;
   invitations: InvitationsTable;
   outbox: OutboxTable;
 }

@@ -62,7 +62,10 @@ export async function runExportUsers(job: JobContext): Promise<JobResult> {
         .limit(PAGE_SIZE);
       if (cursor !== undefined) {
         const [createdAt, id] = cursor;
-        query = query.where(({ eb, or, and }) => or([eb("m.created_at", ">", createdAt), and([eb("m.created_at", "=", createdAt), eb("m.id", ">", id)])]));
+        // A row-value comparison, because SQLite and PostgreSQL seek the (tenant_id, created_at, id) index
+        // to it. With the equivalent `created_at > ? OR (created_at = ? AND id > ?)` each page scanned every
+        // row before it: exporting 1,000,000 members on SQLite took 112 s instead of 5 s (bench/jobs.mjs, 2 cores).
+        query = query.where(({ eb, refTuple, tuple }) => eb(refTuple("m.created_at", "m.id"), ">", tuple(createdAt, id)));
       }
       const rows = await query.execute();
 

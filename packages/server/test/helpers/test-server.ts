@@ -77,7 +77,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config = loadConfig(env);
 
   const { database: _database, env: _env, reuse: _reuse, keepData, ...serverOptions } = options;
-  const server = await createServer(config, { logger: createLogger({ level: config.logLevel }), outbox: { pollIntervalMs: 50 }, ...serverOptions });
+  const server = await createServer(config, {
+    logger: createLogger({ level: config.logLevel }),
+    outbox: { pollIntervalMs: 50 },
+    clock: strictlyIncreasingClock(),
+    ...serverOptions,
+  });
 
   let closed = false;
   return {
@@ -127,4 +132,16 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Returns a wall clock that never returns the same millisecond twice. Lists are ordered by creation
+ * time with ties broken by the random id, so tests that expect creation order need distinct times.
+ */
+function strictlyIncreasingClock(): () => number {
+  let last = 0;
+  return () => {
+    last = Math.max(Date.now(), last + 1);
+    return last;
+  };
 }
