@@ -138,7 +138,7 @@ async function main() {
     command: `node ${relative(packageDir, fileURLToPath(import.meta.url))} ${process.argv.slice(2).join(" ")}`.trim(),
     machine,
     load,
-    options: { batch: options.batch, members: options.members, baselineMembers: options.baselineMembers, databases: options.databases, scenarios: options.scenarios, timeoutSeconds: options.timeoutMs / 1000, logLevel: options.logLevel, nodeOptions: options.nodeOptions },
+    options: { batch: options.batch, members: options.members, baselineMembers: options.baselineMembers, databases: options.databases, scenarios: options.scenarios, settleSeconds: options.settleMs / 1000, timeoutSeconds: options.timeoutMs / 1000, logLevel: options.logLevel, nodeArgs: options.nodeArgs },
     postgres,
     timing: "doneMs = completedAt - createdAt of the operation (server clock); observedDoneMs = 202 received until waitForOperation saw DONE (polls at most once per second); emails.allWrittenMs = createdAt until the mtime of the last .eml file",
     batchInvites,

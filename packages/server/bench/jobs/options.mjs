@@ -28,11 +28,15 @@ Options:
   --scenarios <list>       comma-separated, from batch and export (default batch,export)
   --postgres <url>         PostgreSQL server to use (default TEST_DATABASE_URL, else
                            ${DEFAULT_POSTGRES_URL}); skipped with the reason when unreachable
+  --settle <s>             seconds the idle server waits before each export, 0 to 120 (default 25),
+                           so V8 has shrunk its heap and every export starts from a similar RSS
   --timeout <s>            the whole run must end within this many seconds, 60 to 7200 (default 900)
   --log-level <level>      LOG_LEVEL of the server processes (default info); logs go to a file
                            under each DATA_DIR, printed when a server fails
   --server <file>          server entry point to run (default dist/cli.js)
-  --node-options <flags>   NODE_OPTIONS of the server processes, such as --max-semi-space-size=1
+  --node-args <flags>      extra node flags for the server processes, space-separated, such as
+                           "--trace-gc --max-semi-space-size=1"
+  --keep-logs <dir>        copy each server's log into <dir> (as <scenario>.log) before removing its DATA_DIR
   --report <file>          where to write the JSON report (default .reports/bench-jobs.json)
   --help                   print this help and exit
 `;
@@ -52,10 +56,12 @@ export function parseOptions(argv, { env, packageDir, defaultReportPath }) {
       databases: { type: "string", default: DATABASES.join(",") },
       scenarios: { type: "string", default: SCENARIOS.join(",") },
       postgres: { type: "string" },
+      settle: { type: "string", default: "25" },
       timeout: { type: "string", default: "900" },
       "log-level": { type: "string", default: "info" },
       server: { type: "string", default: "dist/cli.js" },
-      "node-options": { type: "string" },
+      "node-args": { type: "string" },
+      "keep-logs": { type: "string" },
       report: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -96,10 +102,12 @@ export function parseOptions(argv, { env, packageDir, defaultReportPath }) {
     databases,
     scenarios,
     postgresUrl,
+    settleMs: integer("settle", 0, 120) * 1000,
     timeoutMs: integer("timeout", 60, 7200) * 1000,
     logLevel: values["log-level"],
     serverEntry: resolve(packageDir, values.server),
-    nodeOptions: values["node-options"],
+    nodeArgs: (values["node-args"] ?? "").split(" ").filter((flag) => flag !== ""),
+    keepLogsDir: values["keep-logs"] === undefined ? undefined : resolve(values["keep-logs"]),
     reportPath: values.report === undefined ? defaultReportPath : resolve(values.report),
   };
 }

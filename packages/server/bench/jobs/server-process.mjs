@@ -22,10 +22,10 @@ export async function freePort() {
 }
 
 /**
- * Starts `node <entry>` (the built server CLI) on 127.0.0.1 with the given settings, its stdout and
+ * Starts `node [nodeArgs] <entry>` (the built server CLI) on 127.0.0.1 with the given settings, its stdout and
  * stderr appended to `${dataDir}/server.log`, and resolves once `/readyz` returns 200.
  */
-export async function startServerProcess({ entry, dataDir, env, deadline, label }) {
+export async function startServerProcess({ entry, nodeArgs = [], dataDir, env, deadline, label }) {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const logFile = join(dataDir, "server.log");
@@ -35,7 +35,7 @@ export async function startServerProcess({ entry, dataDir, env, deadline, label 
   for (const name of INHERITED_VARIABLES) {
     if (process.env[name] !== undefined) childEnv[name] = process.env[name];
   }
-  const child = spawn(process.execPath, [entry], { env: childEnv, stdio: ["ignore", logFd, logFd] });
+  const child = spawn(process.execPath, [...nodeArgs, entry], { env: childEnv, stdio: ["ignore", logFd, logFd] });
   closeSync(logFd);
 
   let exit;
