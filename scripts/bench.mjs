@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Workspace benchmark: cold build, no-op build (turbo cache hit), and a spec edit followed by
-// regeneration and type-checking; then every package's own `bench` script, one at a time so they do
-// not compete for the CPU. Results go to stdout and to .reports/bench-workspace.json.
+// Workspace benchmark: a cold build, a no-op build (a turbo cache hit), and a spec edit followed by
+// regeneration and type-checking. Then every package's own `bench` script runs, one at a time so they
+// do not compete for the CPU. Results go to stdout and to .reports/bench-workspace.json.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -49,7 +49,7 @@ function benchWorkspace() {
   const original = readFileSync(specFile, "utf8");
   let edit;
   try {
-    writeFileSync(specFile, original.replace(/^description: (.*)$/m, "description: $1 (benchmark edit)"));
+    writeFileSync(specFile, original.replace(/^description: (.*)$/m, `description: $1 (benchmark edit ${Date.now()})`));
     edit = timed("spec edit → regenerate + typecheck", "pnpm", ["turbo", "run", "typecheck", "--output-logs=none"]);
   } finally {
     writeFileSync(specFile, original);

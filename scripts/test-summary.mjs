@@ -22,5 +22,12 @@ const brokenFiles = (report.testResults ?? []).filter(
 const failed = (report.numFailedTests ?? 0) + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 
+if (passed === 0 && failed === 0) {
+  // Vitest writes an empty report when it stops before running a file, for example on an invalid configuration.
+  console.error(`The report at ${reportPath} counts no test: vitest stopped before running any; see its output above.`);
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+process.exit(failed > 0 ? 1 : 0);

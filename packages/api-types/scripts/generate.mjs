@@ -12,7 +12,7 @@ const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const generatedDir = join(packageDir, "src", "generated");
 export const bundlePath = createRequire(import.meta.url).resolve("@fruxon/spec/openapi.json");
 
-/** Renders every generated file from the bundle; returns a map of file name to contents. */
+/** Renders every generated file from the bundle and returns their contents by file name. */
 export async function renderTypes(path = bundlePath) {
   const source = await readFile(path, "utf8");
   const digest = createHash("sha256").update(source).digest("hex");
