@@ -12,7 +12,7 @@ Options:
                     Any bearer token signs in.
   --dynamic         With --mock: generate responses from the schemas instead of the examples.
   --server          Use a running server as the API (default http://127.0.0.1:8080, start it
-                    with \`pnpm start\`; print a token with \`pnpm token --email you@example.com\`).
+                    with \`pnpm start\`; print a token with \`pnpm run token --email you@example.com\`).
   --api <url>       With --server: the server's URL. Default http://127.0.0.1:8080.
   --port <number>   Port of the console. Default 5173.
   -h, --help        Show this help.
@@ -64,7 +64,7 @@ const vite = await createServer({ root, configFile: `${root}vite.config.ts`, ser
 await vite.listen();
 vite.printUrls();
 console.log(`  /v1 → ${apiTarget}`);
-console.log(values.mock ? "  Sign in with any text as the token." : "  Sign in with a token from `pnpm token --email you@example.com`.");
+console.log(values.mock ? "  Sign in with any text as the token." : "  Sign in with a token from `pnpm run token --email you@example.com`.");
 
 let stopping = false;
 async function stop(signal) {

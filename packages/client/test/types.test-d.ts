@@ -73,7 +73,7 @@ describe("calls", () => {
 
     if (error?.status === 409) {
       expectTypeOf(error.status).toEqualTypeOf<409>();
-      expectTypeOf(error.body).toEqualTypeOf<components["responses"]["Conflict"]["content"]["application/problem+json"]>();
+      expectTypeOf(error.body).toEqualTypeOf<components["responses"]["ConflictLastAdmin"]["content"]["application/problem+json"]>();
       expectTypeOf(error.code).toEqualTypeOf<Problem["code"]>();
     }
     if (error !== undefined && error.status !== 409) {

@@ -12,7 +12,7 @@ const USAGE = `Usage: node dist/cli.js [--help]   (from the repository root: pnp
 
 Starts the Fruxon API server. With no configuration it listens on http://127.0.0.1:8080 and keeps
 everything in ./data: a SQLite database, the job worker in this process, emails as .eml files and a
-signing key for development tokens (mint one with: pnpm token --email ana@example.com).
+signing key for development tokens (mint one with: pnpm run token --email ana@example.com).
 
 SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish and exits with 0.
 

@@ -6,7 +6,7 @@ import { parseDuration, signDevelopmentToken } from "./auth/dev-token.js";
 import { localSigningKeyPath, loadLocalSigningKey } from "./auth/key-store.js";
 import { ConfigError, loadConfig } from "./config.js";
 
-const USAGE = `Usage: pnpm token --email <address> [--name <name>] [--sub <id>] [--ttl <duration>]
+const USAGE = `Usage: pnpm run token --email <address> [--name <name>] [--sub <id>] [--ttl <duration>]
 
 Prints a development bearer token, and nothing else, on stdout:
 

@@ -34,7 +34,7 @@ export function getToken(): string | null {
 export function signIn(rawToken: string): void {
   const token = normalizeToken(rawToken);
   if (token === "") {
-    throw new Error("The token is empty; paste the JWT that `pnpm token` printed.");
+    throw new Error("The token is empty; paste the JWT that `pnpm run token` printed.");
   }
   window.sessionStorage.setItem(TOKEN_KEY, token);
   signOutReason = null;

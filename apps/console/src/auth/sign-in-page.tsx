@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Field } from "../components/field.js";
 import { signIn, useSignOutReason } from "./session.js";
 
-const TOKEN_COMMAND = "pnpm token --email you@example.com";
+const TOKEN_COMMAND = "pnpm run token --email you@example.com";
 
 export function SignInPage() {
   const [token, setToken] = useState("");

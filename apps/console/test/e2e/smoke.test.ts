@@ -43,7 +43,7 @@ describe("console against the mock", () => {
     await page.goto(served.url);
 
     await page.getByLabel("Access token").waitFor();
-    expect(await page.getByText("pnpm token --email you@example.com").count()).toBe(1);
+    expect(await page.getByText("pnpm run token --email you@example.com").count()).toBe(1);
     await saveScreenshot(page, "sign-in");
   });
 

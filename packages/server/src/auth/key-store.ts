@@ -27,7 +27,7 @@ export function readOrCreateFile(path: string, create: () => string): string {
   return readFileSync(path, "utf8");
 }
 
-/** The embedded signing key: an Ed25519 pair whose private half `pnpm token` signs with. */
+/** The embedded signing key: an Ed25519 pair whose private half `pnpm run token` signs with. */
 export interface LocalSigningKey {
   /** JWS algorithm of the key. */
   alg: "EdDSA";

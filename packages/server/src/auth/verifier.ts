@@ -24,7 +24,7 @@ type VerificationKey = KeyObject | JWTVerifyGetKey;
 
 /**
  * Creates the verifier from the configuration. Keys come from `AUTH_JWKS_URL`, else `AUTH_PUBLIC_KEY`, else the
- * embedded Ed25519 key under `${dataDir}/keys` (created on first use, the one `pnpm token` signs with).
+ * embedded Ed25519 key under `${dataDir}/keys` (created on first use, the one `pnpm run token` signs with).
  * Only the configured asymmetric algorithms are accepted, so `alg: none` and HMAC tokens are always rejected.
  */
 export function createTokenVerifier(config: Config): TokenVerifier {
