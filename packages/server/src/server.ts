@@ -54,40 +54,7 @@ export interface Server {
  */
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
-  const clock = options.clock ?? Date.now;
-
-  const database = await openDatabase(config);
-  try {
-    const applied = await migrateToLatest(database.db, database.dialect === "postgres" ? config.databaseSchema : undefined);
-    log.info({ database: database.description, applied }, "database ready");
-  } catch (error) {
-    await database.db.destroy();
-    throw error;
-  }
-
-  const dispatcher = new OutboxDispatcher({
-    db: database.db,
-    dialect: database.dialect,
-    mailer: options.mailer ?? createMailer(config),
-    from: config.mailFrom,
-    log: log.child({ component: "outbox" }),
-    clock,
-    ...options.outbox,
-  });
-
-  const storage = options.storage ?? createStorageBackend(config);
-  const context: ServerContext = {
-    config,
-    db: database.db,
-    dialect: database.dialect,
-    log,
-    clock,
-    pageTokens: new PageTokenCodec(config.pageTokenSecret ?? loadLocalSecret(config.dataDir, "page-token-secret"), clock),
-    outbox: dispatcher,
-    avatars: options.avatars ?? createAvatarValidator({ db: database.db, storage }),
-    storage,
-    jobs: createJobsTrigger(),
-  };
+  const { context, database, dispatcher } = await openContext(config, log, options);
 
   let worker: JobWorker | undefined;
 
@@ -126,4 +93,54 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await (closed ??= shutdown());
     },
   };
+}
+
+/** The context shared by API and worker processes, with the database and outbox it was built on. */
+export interface OpenedContext {
+  context: ServerContext;
+  database: Awaited<ReturnType<typeof openDatabase>>;
+  dispatcher: OutboxDispatcher;
+}
+
+/**
+ * Opens the database and applies its migrations, then builds the outbox dispatcher (not started) and
+ * the handler context on it. Used by `createServer` and by worker-only processes, so both see the same
+ * storage, page tokens and avatar rules.
+ */
+export async function openContext(config: Config, log: Logger, options: ServerOptions = {}): Promise<OpenedContext> {
+  const clock = options.clock ?? Date.now;
+
+  const database = await openDatabase(config);
+  try {
+    const applied = await migrateToLatest(database.db, database.dialect === "postgres" ? config.databaseSchema : undefined);
+    log.info({ database: database.description, applied }, "database ready");
+  } catch (error) {
+    await database.db.destroy();
+    throw error;
+  }
+
+  const dispatcher = new OutboxDispatcher({
+    db: database.db,
+    dialect: database.dialect,
+    mailer: options.mailer ?? createMailer(config),
+    from: config.mailFrom,
+    log: log.child({ component: "outbox" }),
+    clock,
+    ...options.outbox,
+  });
+
+  const storage = options.storage ?? createStorageBackend(config);
+  const context: ServerContext = {
+    config,
+    db: database.db,
+    dialect: database.dialect,
+    log,
+    clock,
+    pageTokens: new PageTokenCodec(config.pageTokenSecret ?? loadLocalSecret(config.dataDir, "page-token-secret"), clock),
+    outbox: dispatcher,
+    avatars: options.avatars ?? createAvatarValidator({ db: database.db, storage }),
+    storage,
+    jobs: createJobsTrigger(),
+  };
+  return { context, database, dispatcher };
 }

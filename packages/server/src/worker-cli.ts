@@ -2,18 +2,10 @@
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
-import { loadLocalSecret } from "./auth/key-store.js";
 import { ConfigError, formatConfigHelp, loadConfig, type Config } from "./config.js";
-import type { ServerContext } from "./context.js";
-import { openDatabase } from "./db/database.js";
-import { migrateToLatest } from "./db/migrate.js";
-import { PageTokenCodec } from "./domain/page-tokens.js";
-import { OutboxDispatcher } from "./email/dispatcher.js";
-import { createMailer } from "./email/mailer.js";
-import { createJobsTrigger } from "./jobs/trigger.js";
 import { JobWorker } from "./jobs/worker.js";
 import { createLogger } from "./logger.js";
-import { createAvatarValidator, createStorageBackend } from "./storage/index.js";
+import { openContext } from "./server.js";
 
 const USAGE = `Usage: node dist/worker-cli.js [--email] [--help]   (from the repository root: pnpm worker)
 
@@ -102,37 +94,7 @@ export async function runWorkerCli(deps: WorkerCliDependencies): Promise<number>
 
 /** Opens the database, applies migrations and starts the job worker (and the outbox when `sendEmail`). Returns the stop function. */
 async function startWorker(config: Config, log: ReturnType<typeof createLogger>, sendEmail: boolean): Promise<() => Promise<void>> {
-  const database = await openDatabase(config);
-  try {
-    const applied = await migrateToLatest(database.db, database.dialect === "postgres" ? config.databaseSchema : undefined);
-    log.info({ database: database.description, applied }, "database ready");
-  } catch (error) {
-    await database.db.destroy();
-    throw error;
-  }
-
-  const clock = Date.now;
-  const dispatcher = new OutboxDispatcher({
-    db: database.db,
-    dialect: database.dialect,
-    mailer: createMailer(config),
-    from: config.mailFrom,
-    log: log.child({ component: "outbox" }),
-    clock,
-  });
-  const storage = createStorageBackend(config);
-  const context: ServerContext = {
-    config,
-    db: database.db,
-    dialect: database.dialect,
-    log,
-    clock,
-    pageTokens: new PageTokenCodec(config.pageTokenSecret ?? loadLocalSecret(config.dataDir, "page-token-secret"), clock),
-    outbox: dispatcher,
-    avatars: createAvatarValidator({ db: database.db, storage }),
-    storage,
-    jobs: createJobsTrigger(),
-  };
+  const { context, database, dispatcher } = await openContext(config, log);
 
   if (sendEmail) dispatcher.start();
   const worker = new JobWorker(context);
