@@ -28,7 +28,7 @@ export interface Caller {
   name?: string;
 }
 
-/** What a handler receives: validated and coerced parameters and body, and the caller. */
+/** The input of a handler: validated and coerced parameters and body, and the caller. */
 export interface HandlerRequest<Id extends OperationId> {
   operationId: Id;
   path: Part<Id, "path">;
@@ -41,7 +41,7 @@ export interface HandlerRequest<Id extends OperationId> {
   log: FastifyBaseLogger;
   /** The raw Fastify request, for multipart uploads and other streaming input. */
   raw: FastifyRequest;
-  /** The raw reply, for streaming output; prefer returning a result. */
+  /** The raw reply, for streaming output. Prefer returning a result. */
   reply: FastifyReply;
 }
 
