@@ -2,12 +2,12 @@ import { createFruxonClient, unwrap, waitForOperation } from "@fruxon/client";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { JobWorker } from "../src/jobs/worker.js";
-import { createTenant, startSmtpPeer, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { createTenant, startSmtpPeer, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { SmtpPeer, TestServer } from "./helpers/index.js";
 
 const ENTRIES = 300;
 
-describe.each(TEST_DATABASES)("batch invite email on %s", (database) => {
+describeEachDatabase("batch invite email on %s", (database) => {
   let server: TestServer | undefined;
   let worker: JobWorker | undefined;
   let peer: SmtpPeer | undefined;

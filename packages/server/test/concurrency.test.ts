@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { addMember, createTenant, invite, latestTicket, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { addMember, createTenant, invite, latestTicket, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 const ROUNDS = 25;
 /** Rounds of the removal race, fewer because each round sets up a tenant with three admins. */
 const REMOVAL_ROUNDS = 12;
 
-describe.each(TEST_DATABASES)("concurrency on %s", (database) => {
+describeEachDatabase("concurrency on %s", (database) => {
   let server: TestServer;
 
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import { formatViolation, startMock } from "@fruxon/mock";
 import type { MockServer } from "@fruxon/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startSmtpPeer, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { startSmtpPeer, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { SmtpPeer, TestServer, TestUser } from "./helpers/index.js";
 
 // Runs the whole scenario through `prism proxy --errors` in front of the real server. Prism checks each
@@ -47,7 +47,7 @@ function ticketIn(raw: string): string | undefined {
   return /\/invitations\/([A-Za-z0-9_-]{43})/.exec(unfolded)?.[1];
 }
 
-describe.each(TEST_DATABASES)("the API through prism proxy --errors on %s", (database) => {
+describeEachDatabase("the API through prism proxy --errors on %s", (database) => {
   let server: TestServer;
   let smtp: SmtpPeer;
   /** Validates requests and responses; invalid requests would get Prism's own 422. */

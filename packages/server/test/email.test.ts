@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import { createLogger } from "../src/logger.js";
 import { enqueueEmail } from "../src/email/outbox.js";
-import { createTenant, invite, startSmtpPeer, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { createTenant, invite, startSmtpPeer, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { SmtpPeer, TestServer, TestServerOptions } from "./helpers/index.js";
 
 const FAST_OUTBOX = { pollIntervalMs: 40, baseRetryDelayMs: 40, maxRetryDelayMs: 300, leaseMs: 5000 };
@@ -34,7 +34,7 @@ function unfold(raw: string): string {
   return raw.replace(/=\r?\n/g, "").replace(/=3D/g, "=");
 }
 
-describe.each(TEST_DATABASES)("email outbox on %s", (database) => {
+describeEachDatabase("email outbox on %s", (database) => {
   const servers: TestServer[] = [];
   const peers: SmtpPeer[] = [];
 

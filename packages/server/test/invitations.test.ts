@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { addMember, createTenant, invite, latestTicket, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { addMember, createTenant, invite, latestTicket, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 const HOUR_MS = 60 * 60 * 1000;
 
-describe.each(TEST_DATABASES)("invitations on %s", (database) => {
+describeEachDatabase("invitations on %s", (database) => {
   let server: TestServer;
   let now = Date.now();
   let admin: TestUser;
@@ -304,7 +304,7 @@ describe.each(TEST_DATABASES)("invitations on %s", (database) => {
   });
 });
 
-describe.each(TEST_DATABASES)("invitation limit on %s", (database) => {
+describeEachDatabase("invitation limit on %s", (database) => {
   let server: TestServer;
   let now = Date.now();
 

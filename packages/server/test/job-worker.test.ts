@@ -7,7 +7,7 @@ import { runBatchInvite } from "../src/jobs/batch-invite.js";
 import { runExportUsers } from "../src/jobs/export-users.js";
 import { JobFailure, type JobContext, type JobHandler } from "../src/jobs/job.js";
 import { backoff, JobWorker, type JobWorkerOptions } from "../src/jobs/worker.js";
-import { createTenant, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { createTenant, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 /** Resolves when `condition` holds, checking every 20 ms; rejects after `timeoutMs`. */
@@ -31,7 +31,7 @@ function unitsHandler(units: number, unitMs: number, onUnit: (unit: number, job:
   };
 }
 
-describe.each(TEST_DATABASES)("job worker on %s", (database) => {
+describeEachDatabase("job worker on %s", (database) => {
   let server: TestServer;
   let admin: TestUser;
   const workers: JobWorker[] = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { addMember, createTenant, invite, latestTicket, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { addMember, createTenant, invite, latestTicket, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 // A member list without `q` takes its `totalCount` from `member_counts`, which triggers on `members` keep
@@ -8,7 +8,7 @@ import type { TestServer, TestUser } from "./helpers/index.js";
 
 const FILTERS = ["", "status=ACTIVE", "status=INVITED", "role=ADMIN", "role=MEMBER", "status=ACTIVE&role=ADMIN", "status=INVITED&role=MEMBER"];
 
-describe.each(TEST_DATABASES)("member counts on %s", (database) => {
+describeEachDatabase("member counts on %s", (database) => {
   let server: TestServer;
   let admin: TestUser;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { JobWorker } from "../src/jobs/worker.js";
-import { addMember, createTenant, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { addMember, createTenant, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 /** Polls an operation through the API until it is DONE or FAILED. */
@@ -16,7 +16,7 @@ async function waitForOperation(server: TestServer, user: TestUser, location: st
   }
 }
 
-describe.each(TEST_DATABASES)("operations on %s", (database) => {
+describeEachDatabase("operations on %s", (database) => {
   let server: TestServer;
   let worker: JobWorker;
   let admin: TestUser;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 const AVATAR_ID = "0b6f2c1e-9a4d-4f51-8a1f-2c7e5d3b9a01";
 
-describe.each(TEST_DATABASES)("profile on %s", (database) => {
+describeEachDatabase("profile on %s", (database) => {
   let server: TestServer;
   let now = 1_800_000_000_000;
 
@@ -139,7 +139,7 @@ describe.each(TEST_DATABASES)("profile on %s", (database) => {
   });
 });
 
-describe.each(TEST_DATABASES)("avatar from storage on %s", (database) => {
+describeEachDatabase("avatar from storage on %s", (database) => {
   let server: TestServer;
 
   beforeAll(async () => {
@@ -193,7 +193,7 @@ describe.each(TEST_DATABASES)("avatar from storage on %s", (database) => {
   });
 });
 
-describe.each(TEST_DATABASES)("health on %s", (database) => {
+describeEachDatabase("health on %s", (database) => {
   let server: TestServer;
 
   beforeAll(async () => {

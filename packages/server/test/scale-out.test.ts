@@ -12,7 +12,7 @@ import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
 import type { Database } from "../src/db/schema.js";
 import { buildServer, describeLogs, pauseWhen, spawnService, type ChildService } from "./child-processes.js";
-import { dropSchema, startSmtpPeer, TEST_DATABASES, TEST_PUBLIC_KEY_PEM, testUser } from "./helpers/index.js";
+import { dropSchema, startSmtpPeer, describeEachDatabase, TEST_PUBLIC_KEY_PEM, testUser } from "./helpers/index.js";
 import type { SmtpPeer, TestDatabase, TestUser } from "./helpers/index.js";
 
 const BATCH_SIZE = 1000;
@@ -113,7 +113,7 @@ afterAll(async () => {
   await removeDist?.();
 });
 
-describe.each(TEST_DATABASES)("crash safety on %s", (database) => {
+describeEachDatabase("crash safety on %s", (database) => {
   const services: ChildService[] = [];
   let deployment: Deployment | undefined;
   let peer: SmtpPeer | undefined;

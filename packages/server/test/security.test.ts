@@ -4,7 +4,7 @@ import { SignJWT } from "jose";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { addMember, createTenant, latestTicket, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { addMember, createTenant, latestTicket, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 // Asserts over HTTP the items of the OWASP API Security Top 10 (2023) that apply to this API: API1 object
@@ -26,7 +26,7 @@ interface HttpResult {
   json: any;
 }
 
-describe.each(TEST_DATABASES)("OWASP API Security Top 10 on %s", (database) => {
+describeEachDatabase("OWASP API Security Top 10 on %s", (database) => {
   let server: TestServer;
   let baseUrl: string;
   let ada: TestUser; // ADMIN of acme
@@ -323,7 +323,7 @@ describe.each(TEST_DATABASES)("OWASP API Security Top 10 on %s", (database) => {
   });
 });
 
-describe.each(TEST_DATABASES)("OWASP API2 broken authentication on %s", (database) => {
+describeEachDatabase("OWASP API2 broken authentication on %s", (database) => {
   const ISSUER = "https://login.fruxon.test/";
   const AUDIENCE = "https://api.fruxon.test";
   const trusted = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -434,7 +434,7 @@ describe.each(TEST_DATABASES)("OWASP API2 broken authentication on %s", (databas
   });
 });
 
-describe.each(TEST_DATABASES)("OWASP API4 and API8 under failure on %s", (database) => {
+describeEachDatabase("OWASP API4 and API8 under failure on %s", (database) => {
   let server: TestServer;
   let baseUrl: string;
   let ada: TestUser;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { isAvatarFile } from "../src/storage/files.js";
-import { addMember, createTenant, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { addMember, createTenant, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 const PNG_HEAD = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
@@ -18,7 +18,7 @@ async function listFiles(root: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
 }
 
-describe.each(TEST_DATABASES)("storage on %s", (database) => {
+describeEachDatabase("storage on %s", (database) => {
   let server: TestServer;
   let baseUrl: string;
   let admin: TestUser;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createTenant, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { createTenant, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
-describe.each(TEST_DATABASES)("tenants on %s", (database) => {
+describeEachDatabase("tenants on %s", (database) => {
   let server: TestServer;
   let ana: TestUser;
   let ben: TestUser;

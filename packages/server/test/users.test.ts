@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { addMember, createTenant, invite, startTestServer, TEST_DATABASES, testUser } from "./helpers/index.js";
+import { addMember, createTenant, invite, startTestServer, describeEachDatabase, testUser } from "./helpers/index.js";
 import type { TestServer, TestUser } from "./helpers/index.js";
 
 /** Returns a clock that moves one millisecond per reading, so rows get distinct, ordered timestamps. */
@@ -9,7 +9,7 @@ function steppingClock(): () => number {
   return () => (now += 1);
 }
 
-describe.each(TEST_DATABASES)("users on %s", (database) => {
+describeEachDatabase("users on %s", (database) => {
   let server: TestServer;
   let admin: TestUser;
   let member: TestUser & { memberId: string };

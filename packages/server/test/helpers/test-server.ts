@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import pg from "pg";
+import { describe } from "vitest";
 
 import { loadConfig } from "../../src/config.js";
 import type { Config } from "../../src/config.js";
@@ -17,8 +18,19 @@ export type TestDatabase = "sqlite" | "postgres";
 /** The databases to run integration suites on: SQLite always, PostgreSQL when `TEST_DATABASE_URL` is set. */
 export const TEST_DATABASES: TestDatabase[] = process.env.TEST_DATABASE_URL ? ["sqlite", "postgres"] : ["sqlite"];
 
-if (!process.env.TEST_DATABASE_URL) {
-  console.info("PostgreSQL suites skipped: set TEST_DATABASE_URL (for example postgres://postgres@127.0.0.1:5432/test) to run them.");
+const POSTGRES_SKIP_REASON = "set TEST_DATABASE_URL (for example postgres://postgres@127.0.0.1:5432/test) to run it";
+
+/**
+ * Declares one suite per database, with `%s` in the title replaced by the database's name. The
+ * PostgreSQL suite is always declared, and reported as skipped with the reason when
+ * `TEST_DATABASE_URL` is unset, so a run on SQLite alone shows what it did not cover.
+ */
+export function describeEachDatabase(title: string, body: (database: TestDatabase) => void): void {
+  for (const database of ["sqlite", "postgres"] as const) {
+    const skipped = database === "postgres" && !process.env.TEST_DATABASE_URL;
+    const name = title.replace("%s", skipped ? `${database} (skipped: ${POSTGRES_SKIP_REASON})` : database);
+    describe.skipIf(skipped)(name, () => body(database));
+  }
 }
 
 export interface TestServerOptions extends ServerOptions {
