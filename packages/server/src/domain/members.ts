@@ -97,8 +97,9 @@ export async function listUsers(
     .limit(pageSize + 1);
   if (cursor !== undefined) {
     const [createdAt, id] = cursor;
-    query = query.where(({ eb, or, and }) =>
-      or([eb("m.created_at", ">", createdAt), and([eb("m.created_at", "=", createdAt), eb("m.id", ">", id)])]));
+    // A row-value comparison lets both databases seek the (tenant_id, created_at, id) index; the
+    // equivalent OR of comparisons scans every earlier row on each page.
+    query = query.where(({ eb, refTuple, tuple }) => eb(refTuple("m.created_at", "m.id"), ">", tuple(createdAt, id)));
   }
   const rows = await query.execute();
   let count: number;

@@ -140,8 +140,7 @@ export async function listTenants(
   let query = base.selectAll("t").orderBy("t.created_at").orderBy("t.id").limit(pageSize + 1);
   if (cursor !== undefined) {
     const [createdAt, id] = cursor;
-    query = query.where(({ eb, or, and }) =>
-      or([eb("t.created_at", ">", createdAt), and([eb("t.created_at", "=", createdAt), eb("t.id", ">", id)])]));
+    query = query.where(({ eb, refTuple, tuple }) => eb(refTuple("t.created_at", "t.id"), ">", tuple(createdAt, id)));
   }
   const rows = await query.execute();
   const { count } = await base.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();

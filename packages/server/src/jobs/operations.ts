@@ -101,8 +101,8 @@ export async function listOperationRows(
   let query = base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(pageSize + 1);
   if (cursor !== undefined) {
     const [createdAt, id] = cursor;
-    query = query.where(({ eb, or, and }) =>
-      or([eb("created_at", "<", createdAt), and([eb("created_at", "=", createdAt), eb("id", "<", id)])]));
+    // A row-value comparison, so the index seek reaches the page directly (see listUsers).
+    query = query.where(({ eb, refTuple, tuple }) => eb(refTuple("created_at", "id"), "<", tuple(createdAt, id)));
   }
   const rows = await query.execute();
   const { count } = await base.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();
