@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 
 import type { FastifyInstance } from "fastify";
 import type { DestinationStream } from "pino";
 
-import { ConfigError, formatConfigHelp, loadConfig, type Config } from "./config.js";
+import { readCommand, type CommandIo } from "./command-line.js";
+import type { Config } from "./config.js";
 import { createLogger } from "./logger.js";
 
 const USAGE = `Usage: node dist/cli.js [--help]   (from the repository root: pnpm start)
@@ -28,11 +28,7 @@ export interface RunnableServer {
   close(): Promise<void>;
 }
 
-export interface CliDependencies {
-  argv: string[];
-  env: Record<string, string | undefined>;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+export interface CliDependencies extends CommandIo {
   createServer: (config: Config, logger: ReturnType<typeof createLogger>) => Promise<RunnableServer>;
   /** Registers a handler for a stop signal; `process.once` in production. */
   onSignal: (signal: NodeJS.Signals, handler: () => void) => void;
@@ -46,26 +42,9 @@ export interface CliDependencies {
  * 2 invalid arguments or configuration.
  */
 export async function runCli(deps: CliDependencies): Promise<number> {
-  let help: boolean | undefined;
-  try {
-    ({ values: { help } } = parseArgs({ args: withoutSeparator(deps.argv), options: { help: { type: "boolean" } }, strict: true }));
-  } catch (error) {
-    deps.stderr(`${(error as Error).message}\nRun with --help to see the usage.\n`);
-    return 2;
-  }
-  if (help === true) {
-    deps.stdout(`${USAGE}${formatConfigHelp()}\n`);
-    return 0;
-  }
-
-  let config: Config;
-  try {
-    config = loadConfig(deps.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    deps.stderr(`${error.message}\nRun with --help to see every variable and its default.\n`);
-    return 2;
-  }
+  const command = readCommand(deps, USAGE, []);
+  if ("exitCode" in command) return command.exitCode;
+  const { config } = command;
 
   // start
   const log = createLogger({ level: config.logLevel, ...(deps.logDestination === undefined ? {} : { destination: deps.logDestination }) });
@@ -121,9 +100,4 @@ async function main(): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   await main();
-}
-
-/** Drops a leading `--`, which `pnpm start -- --help` passes through to the script. */
-function withoutSeparator(argv: string[]): string[] {
-  return argv[0] === "--" ? argv.slice(1) : argv;
 }

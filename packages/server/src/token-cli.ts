@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 
 import { parseDuration, signDevelopmentToken } from "./auth/dev-token.js";
 import { localSigningKeyPath, loadLocalSigningKey } from "./auth/key-store.js";
+import { withoutSeparator } from "./command-line.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 const USAGE = `Usage: pnpm run token --email <address> [--name <name>] [--sub <id>] [--ttl <duration>]
@@ -96,9 +97,4 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   });
-}
-
-/** Drops a leading `--`, which `pnpm start -- --help` passes through to the script. */
-function withoutSeparator(argv: string[]): string[] {
-  return argv[0] === "--" ? argv.slice(1) : argv;
 }

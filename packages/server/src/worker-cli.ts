@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 
-import { ConfigError, formatConfigHelp, loadConfig, type Config } from "./config.js";
+import { readCommand, type CommandIo } from "./command-line.js";
+import type { Config } from "./config.js";
 import { JobWorker } from "./jobs/worker.js";
 import { createLogger } from "./logger.js";
 import { openContext } from "./server.js";
@@ -26,11 +26,7 @@ Options:
 Environment variables:
 `;
 
-export interface WorkerCliDependencies {
-  argv: string[];
-  env: Record<string, string | undefined>;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+export interface WorkerCliDependencies extends CommandIo {
   /** Registers a handler for a stop signal; `process.once` in production. */
   onSignal: (signal: NodeJS.Signals, handler: () => void) => void;
 }
@@ -41,32 +37,15 @@ export interface WorkerCliDependencies {
  * 2 invalid arguments or configuration.
  */
 export async function runWorkerCli(deps: WorkerCliDependencies): Promise<number> {
-  let values: { help?: boolean; email?: boolean };
-  try {
-    ({ values } = parseArgs({ args: deps.argv, options: { help: { type: "boolean" }, email: { type: "boolean" } }, strict: true }));
-  } catch (error) {
-    deps.stderr(`${(error as Error).message}\nRun with --help to see the usage.\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    deps.stdout(`${USAGE}${formatConfigHelp()}\n`);
-    return 0;
-  }
-
-  let config: Config;
-  try {
-    config = loadConfig(deps.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    deps.stderr(`${error.message}\nRun with --help to see every variable and its default.\n`);
-    return 2;
-  }
+  const command = readCommand(deps, USAGE, ["email"]);
+  if ("exitCode" in command) return command.exitCode;
+  const { config, flags } = command;
 
   // start
   const log = createLogger({ level: config.logLevel });
   let stop: () => Promise<void>;
   try {
-    stop = await startWorker(config, log, values.email === true);
+    stop = await startWorker(config, log, flags.email === true);
   } catch (error) {
     log.fatal({ err: error }, "worker failed to start");
     return 1;

@@ -24,6 +24,13 @@ describe("worker CLI", () => {
     expect(stdout).toContain("WORKER_CONCURRENCY");
   });
 
+  it("accepts the -- that pnpm passes through", async () => {
+    const { code, stdout } = await run(["--", "--help"]);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: node dist\/worker-cli\.js/);
+  });
+
   it("rejects an unknown option with exit code 2", async () => {
     const { code, stderr } = await run(["--fast"]);
 
