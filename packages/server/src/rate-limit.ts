@@ -35,7 +35,7 @@ export async function registerRateLimit(app: FastifyInstance, config: Config): P
     keyGenerator: rateLimitKey,
     skipOnError: true,
     // Load balancers poll the probes often from one address, and a limited probe would take a healthy
-    // instance out of service; the spec declares no 429 for them either.
+    // instance out of service. The spec declares no 429 for them either.
     allowList: (request) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ""),
     ...(redis === undefined ? {} : { redis }),
     errorResponseBuilder: (_request, context) => {

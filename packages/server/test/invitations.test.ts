@@ -324,12 +324,12 @@ describeEachDatabase("invitation limit on %s", (database) => {
       now += 60_000;
     }
 
-    const refused = await server.request({ method: "POST", url: "/v1/tenants/limited/users:invite", headers: admin.headers, body: { email: "extra@example.com", role: "MEMBER" } });
+    const limited = await server.request({ method: "POST", url: "/v1/tenants/limited/users:invite", headers: admin.headers, body: { email: "extra@example.com", role: "MEMBER" } });
     const otherTenant = await server.request({ method: "POST", url: "/v1/tenants/unlimited/users:invite", headers: admin.headers, body: { email: "extra@example.com", role: "MEMBER" } });
 
-    expect(refused.statusCode).toBe(429);
-    expect(refused.json.code).toBe("RATE_LIMITED");
-    expect(refused.headers["retry-after"]).toBe(String(57 * 60));
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json.code).toBe("RATE_LIMITED");
+    expect(limited.headers["retry-after"]).toBe(String(57 * 60));
     expect(otherTenant.statusCode).toBe(200);
     const rows = await server.context.db.selectFrom("members").select("id").where("email_lower", "=", "extra@example.com").execute();
     expect(rows).toHaveLength(1);

@@ -63,11 +63,12 @@ export const VERIFIED_TOKEN_TTL_MS = 60_000;
 const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
 /**
- * Remembers tokens whose signature and claims were verified, so that a client sending the same token on
- * every request pays for one signature check per minute instead of one per request (about a quarter of a simple
- * read's CPU time in a profile of the benchmark). An entry ends at the token's `exp` (without clock tolerance) or after
- * `VERIFIED_TOKEN_TTL_MS`, whichever comes first, so a key removed from the key set stops working within
- * that time. Only successes are kept; the key is the whole token, signature included.
+ * Remembers tokens whose signature and claims were verified. A client that sends the same token on
+ * every request then pays for one signature check per minute instead of one per request; in a profile
+ * of the server benchmark that check was about a quarter of a simple read's CPU time. An entry ends at
+ * the token's `exp` (without clock tolerance) or after `VERIFIED_TOKEN_TTL_MS`, whichever comes first,
+ * so a key removed from the key set stops working within that time. Only successes are kept, keyed by
+ * the whole token, signature included.
  */
 class VerifiedTokenCache {
   readonly #entries = new Map<string, { caller: Caller; until: number }>();

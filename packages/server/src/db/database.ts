@@ -13,7 +13,7 @@ import type { Database, SqlDialect } from "./schema.js";
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: SqlDialect;
-  /** Where the data lives, without credentials, for logs. */
+  /** The data's location for logs, without credentials. */
   description: string;
 }
 
@@ -21,9 +21,9 @@ const PG_INT8_OID = 20;
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Opens the database named by `config.databaseUrl`: unset or `sqlite:` opens SQLite (WAL, busy timeout,
- * foreign keys on); `postgres://` opens a PostgreSQL pool whose `search_path` is `config.databaseSchema`,
- * creating that schema when it is missing.
+ * Opens the database named by `config.databaseUrl`. Unset or `sqlite:` opens SQLite with WAL, a busy
+ * timeout and foreign keys on. `postgres://` opens a PostgreSQL pool whose `search_path` is
+ * `config.databaseSchema`, and creates that schema when it is missing.
  */
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   const url = config.databaseUrl;

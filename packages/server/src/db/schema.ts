@@ -65,7 +65,7 @@ export interface OutboxTable {
   tenant_id: string | null;
   recipient: string;
   subject: string;
-  /** The bodies and the link are cleared once the email is sent, since the link holds a ticket. */
+  /** The plain-text body. Both bodies and the link are cleared once the email is sent, because the link contains a ticket. */
   text_body: string;
   html_body: string;
   link: string | null;

@@ -67,12 +67,18 @@ function invalid(): ProblemError {
   return new ProblemError("INVALID_PAGE_TOKEN", INVALID_DETAIL, { errors: [{ pointer: "/query/pageToken", detail: INVALID_DETAIL }] });
 }
 
-/** A stable digest of the binding: keys sorted, undefined values left out. */
+/** Hashes the binding into a stable digest, with keys sorted and undefined values left out. */
 function digest(binding: Record<string, unknown>): string {
   const entries = Object.entries(binding)
     .filter(([, value]) => value !== undefined)
-    .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    .sort(([left], [right]) => compareKeys(left, right));
   return createHash("sha256").update(JSON.stringify(entries)).digest("base64url").slice(0, 22);
+}
+
+function compareKeys(left: string, right: string): number {
+  if (left < right) return -1;
+  if (left > right) return 1;
+  return 0;
 }
 
 /** Page size used when the request gives none. */

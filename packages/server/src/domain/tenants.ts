@@ -88,8 +88,8 @@ export async function createTenant(ctx: ServerContext, caller: Caller, input: { 
 
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      const taken = await trx.selectFrom("tenants").select("id").where("slug", "=", input.slug).executeTakeFirst();
-      if (taken !== undefined) throw slugTaken(input.slug);
+      const existing = await trx.selectFrom("tenants").select("id").where("slug", "=", input.slug).executeTakeFirst();
+      if (existing !== undefined) throw slugTaken(input.slug);
 
       await ensureAccount(trx, caller, now);
       await trx.insertInto("tenants").values(tenant).execute();

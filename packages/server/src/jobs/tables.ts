@@ -15,7 +15,7 @@ export interface OperationsTable {
   metadata: string;
   /** The readable reason of a FAILED operation; null otherwise. */
   error: string | null;
-  /** Why the latest attempt failed, kept while the job waits for its retry. */
+  /** The reason the latest attempt failed, kept while the job waits for its retry. */
   last_error: string | null;
   /** The `sub` of the caller who started the operation. */
   created_by: string;

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 
-/** What a backend reports about an object it stored. */
+/** The size and digest a backend reports for an object it stored. */
 export interface StoredObject {
   /** Size in bytes. */
   size: number;
@@ -14,8 +14,8 @@ export interface PutOptions {
 }
 
 /**
- * Where file bytes live. Keys are `<tenant id>/<file id>`; the `files` table holds everything else.
- * The local disk backend is the embedded default; an S3-compatible store implements the same four methods.
+ * The store of file bytes. Keys are `<tenant id>/<file id>`, and the `files` table contains everything
+ * else. The local disk backend is the embedded default, and an S3-compatible store implements the same methods.
  */
 export interface StorageBackend {
   /**

@@ -35,7 +35,7 @@ export async function isAvatarFile(ctx: Pick<ServerContext, "db" | "storage">, f
   return head !== undefined && sniffImageType(head) === declared;
 }
 
-/** The `avatars` service of the server context, backed by stored files. */
+/** Creates the `avatars` service of the server context, backed by stored files. */
 export function createAvatarValidator(ctx: Pick<ServerContext, "db" | "storage">): AvatarValidator {
   return { isAvatarOf: (fileId, sub) => isAvatarFile(ctx, fileId, sub) };
 }

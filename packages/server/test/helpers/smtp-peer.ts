@@ -37,8 +37,9 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * A real SMTP server on loopback that keeps every message it receives. Plain SMTP without STARTTLS or
- * authentication. With `listening: false` the port is reserved but nothing listens until `start()`.
+ * Starts a real SMTP server on loopback that keeps every message it receives, speaking plain SMTP
+ * without STARTTLS or authentication. With `listening: false` the port is reserved but nothing listens
+ * until `start()`.
  */
 export async function startSmtpPeer(options: { listening?: boolean } = {}): Promise<SmtpPeer> {
   const port = await freePort();
