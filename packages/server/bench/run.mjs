@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createNetServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -30,6 +30,8 @@ Options:
   --connections <n>    concurrent connections, 1 to 200 (default 50)
   --members <n>        members of the large tenant, 1000 to 1000000 (default 100000)
   --skip-prism         leave out the Prism mock column
+  --cases <list>       cases to run, comma-separated from user, list, patch (default all three)
+  --skip-scaling       leave out the 100-against-large-tenant list latency comparison
   --profile <dir>      run the server with --cpu-prof and write its CPU profile into <dir>
   --server <file>      server entry point to run (default dist/cli.js), to compare two builds
   --report <file>      where to write the JSON report (default .reports/bench-server.json)
@@ -41,6 +43,9 @@ const packageDir = resolve(here, "..");
 const repositoryRoot = resolve(packageDir, "..", "..");
 const reportPath = join(repositoryRoot, ".reports", "bench-server.json");
 
+/** Linux reports process CPU times in ticks of 1/100 s on every common platform. */
+const CLOCK_TICKS_PER_SECOND = 100;
+const CASE_KEYS = ["user", "list", "patch"];
 const TARGETS = { p99Ms: 20, readsVsBare: 0.5, vsPrism: 20, largeListVsSmall: 2 };
 
 function parseOptions(argv) {
@@ -51,6 +56,8 @@ function parseOptions(argv) {
       connections: { type: "string", default: "50" },
       members: { type: "string", default: "100000" },
       "skip-prism": { type: "boolean", default: false },
+      cases: { type: "string", default: "user,list,patch" },
+      "skip-scaling": { type: "boolean", default: false },
       profile: { type: "string" },
       server: { type: "string", default: "dist/cli.js" },
       report: { type: "string" },
@@ -63,8 +70,13 @@ function parseOptions(argv) {
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"`);
     return value;
   };
+  const cases = values.cases.split(",").map((name) => name.trim());
+  const unknown = cases.filter((name) => !CASE_KEYS.includes(name));
+  if (unknown.length > 0 || cases.length === 0) throw new Error(`--cases takes a comma-separated list from ${CASE_KEYS.join(", ")}, got "${values.cases}"`);
   return {
     help: values.help,
+    cases,
+    skipScaling: values["skip-scaling"],
     durationSeconds: integer("duration", 1, 30),
     connections: integer("connections", 1, 200),
     members: integer("members", 1000, 1_000_000),
@@ -156,6 +168,18 @@ async function measure(label, { url, method = "GET", headers = {}, body, request
   };
 }
 
+/** User plus system CPU seconds of a process so far, from /proc; undefined where there is no /proc. */
+async function processCpuSeconds(pid) {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 function round(value, digits = 2) {
   return Math.round(value * 10 ** digits) / 10 ** digits;
 }
@@ -241,7 +265,7 @@ async function main() {
     const serverPort = await freePort();
     const serverUrl = `http://127.0.0.1:${serverPort}`;
     progress(`starting the server (${options.serverEntry}) on ${serverUrl}, data in ${dataDir}`);
-    const profileArgs = options.profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.profileDir];
+    const profileArgs = options.profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", options.profileDir];
     const server = await startChild("server", [...profileArgs, options.serverEntry], {
       env: {
         HOST: "127.0.0.1",
@@ -293,9 +317,10 @@ async function main() {
     const json = { authorization, "content-type": "application/json" };
     const userPath = `/v1/tenants/bench/users/${user.id}`;
     const cases = [
-      { name: "GET one user", kind: "read", request: { path: userPath } },
-      { name: "GET page of 25 members", kind: "read", request: { path: "/v1/tenants/bench/users?pageSize=25" } },
+      { key: "user", name: "GET one user", kind: "read", request: { path: userPath } },
+      { key: "list", name: "GET page of 25 members", kind: "read", request: { path: "/v1/tenants/bench/users?pageSize=25" } },
       {
+        key: "patch",
         name: "PATCH role",
         kind: "write",
         request: {
@@ -310,15 +335,18 @@ async function main() {
       },
     ];
     const targets = [
-      { key: "server", label: "server (SQLite)", baseUrl: serverUrl },
-      { key: "bare", label: "bare Fastify", baseUrl: bareUrl },
+      { key: "server", label: "server (SQLite)", baseUrl: serverUrl, pid: server.pid },
+      { key: "bare", label: "bare Fastify", baseUrl: bareUrl, pid: bare.pid },
       ...(prism === undefined ? [] : [{ key: "prism", label: "Prism mock", baseUrl: prism.url }]),
     ];
 
     const results = [];
-    for (const benchCase of cases) {
+    // CPU time per request of the process under test: unlike requests per second, it barely moves
+    // when other work shares the machine's cores.
+    for (const benchCase of cases.filter(({ key }) => options.cases.includes(key))) {
       const row = { case: benchCase.name, kind: benchCase.kind };
-      for (const { key, label, baseUrl } of targets) {
+      for (const { key, label, baseUrl, pid } of targets) {
+        const cpuBefore = pid === undefined ? undefined : await processCpuSeconds(pid);
         const { path, method = "GET", requests } = benchCase.request;
         row[key] = await measure(`${benchCase.name} on ${label}`, {
           url: `${baseUrl}${path}`,
@@ -328,6 +356,10 @@ async function main() {
           connections,
           durationSeconds,
         });
+        const cpuAfter = pid === undefined ? undefined : await processCpuSeconds(pid);
+        if (cpuBefore !== undefined && cpuAfter !== undefined && row[key].total > 0) {
+          row[key].cpuMicrosecondsPerRequest = Math.round(((cpuAfter - cpuBefore) * 1e6) / row[key].total);
+        }
       }
       row.serverVsBare = ratio(row.server.requestsPerSecond, row.bare.requestsPerSecond);
       row.serverVsPrism = row.prism === undefined ? null : ratio(row.server.requestsPerSecond, row.prism.requestsPerSecond);
@@ -336,9 +368,12 @@ async function main() {
 
     // list latency: 100 members against options.members members
     const listConnections = Math.min(connections, 10);
+    let listScaling = null;
+    if (!options.skipScaling) {
     const small = await measure("GET page of 25 in a tenant of 100", { url: `${serverUrl}/v1/tenants/bench/users?pageSize=25`, headers: { authorization }, connections: listConnections, durationSeconds });
     const large = await measure(`GET page of 25 in a tenant of ${options.members}`, { url: `${serverUrl}/v1/tenants/big/users?pageSize=25`, headers: { authorization }, connections: listConnections, durationSeconds });
-    const listScaling = { connections: listConnections, smallMembers: 100, largeMembers: options.members, small, large, latencyRatio: ratio(large.latencyMs.mean, small.latencyMs.mean) };
+    listScaling = { connections: listConnections, smallMembers: 100, largeMembers: options.members, small, large, latencyRatio: ratio(large.latencyMs.mean, small.latencyMs.mean) };
+    }
 
     const loadAfter = loadavg().map((value) => round(value));
     const report = {
@@ -368,11 +403,11 @@ function verdicts(report) {
     list.push({ target: `${row.case}: server p99 < ${TARGETS.p99Ms} ms`, value: row.server.latencyMs.p99, result: check(row.server.latencyMs.p99 < TARGETS.p99Ms) });
   }
   const results = report.cases.flatMap((row) => ["server", "bare", "prism"].map((key) => row[key]).filter(Boolean));
-  results.push(report.listScaling.small, report.listScaling.large);
+  const { listScaling } = report;
+  if (listScaling !== null) results.push(listScaling.small, listScaling.large);
   const bad = results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0);
   list.push({ target: "every response 2xx (no errors, no timeouts)", value: bad, result: check(bad === 0) });
-  const { listScaling } = report;
-  list.push({
+  if (listScaling !== null) list.push({
     target: `list of ${listScaling.largeMembers} within ${TARGETS.largeListVsSmall}x of ${listScaling.smallMembers}`,
     value: listScaling.latencyRatio,
     result: check(listScaling.latencyRatio <= TARGETS.largeListVsSmall),
@@ -380,8 +415,26 @@ function verdicts(report) {
   return list;
 }
 
+function scalingLines(listScaling) {
+  if (listScaling === null) return [];
+  return [
+    `List latency (GET page of 25, ${listScaling.connections} connections):`,
+    "",
+    "| members in the tenant | req/s | mean | p50 | p99 |",
+    "| --- | --- | --- | --- | --- |",
+    ...[
+      [listScaling.smallMembers, listScaling.small],
+      [listScaling.largeMembers, listScaling.large],
+    ].map(([members, result]) => `| ${members} | ${result.requestsPerSecond} | ${result.latencyMs.mean} ms | ${result.latencyMs.p50} ms | ${result.latencyMs.p99} ms |`),
+    "",
+    `Ratio of mean latencies: ${listScaling.latencyRatio}`,
+    "",
+  ];
+}
+
 function markdown(report) {
-  const cell = (result) => (result === undefined ? "n/a" : `${result.requestsPerSecond} req/s, p99 ${result.latencyMs.p99} ms`);
+  const cpu = (result) => (result.cpuMicrosecondsPerRequest === undefined ? "" : `, ${result.cpuMicrosecondsPerRequest} µs CPU/request`);
+  const cell = (result) => (result === undefined ? "n/a" : `${result.requestsPerSecond} req/s, p99 ${result.latencyMs.p99} ms${cpu(result)}`);
   const lines = [
     `## Server benchmark (${report.settings.connections} connections, ${report.settings.durationSeconds} s per case, load ${report.machine.loadAverageBefore.join("/")} on ${report.machine.cpus} CPUs)`,
     "",
@@ -389,17 +442,7 @@ function markdown(report) {
     "| --- | --- | --- | --- | --- | --- |",
     ...report.cases.map((row) => `| ${row.case} | ${cell(row.server)} | ${cell(row.bare)} | ${cell(row.prism)} | ${row.serverVsBare ?? "n/a"} | ${row.serverVsPrism ?? "n/a"} |`),
     "",
-    `List latency (GET page of 25, ${report.listScaling.connections} connections):`,
-    "",
-    "| members in the tenant | req/s | mean | p50 | p99 |",
-    "| --- | --- | --- | --- | --- |",
-    ...[
-      [report.listScaling.smallMembers, report.listScaling.small],
-      [report.listScaling.largeMembers, report.listScaling.large],
-    ].map(([members, result]) => `| ${members} | ${result.requestsPerSecond} | ${result.latencyMs.mean} ms | ${result.latencyMs.p50} ms | ${result.latencyMs.p99} ms |`),
-    "",
-    `Ratio of mean latencies: ${report.listScaling.latencyRatio}`,
-    "",
+    ...scalingLines(report.listScaling),
     "| target | value | result |",
     "| --- | --- | --- |",
     ...report.verdicts.map((verdict) => `| ${verdict.target} | ${verdict.value} | ${verdict.result} |`),

@@ -76,7 +76,8 @@ describe("server command", () => {
 
     const running = runCli({
       argv: [],
-      env: { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "info" },
+      // debug: the "incoming request" line tells the test that the request is in flight
+      env: { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "debug" },
       stdout: () => {},
       stderr: () => {},
       logDestination: new Writable({

@@ -56,13 +56,26 @@ describe("logger", () => {
     expect(output).not.toContain(token);
   });
 
-  it("logs each request's start and completion with its request id", async () => {
-    const app = await startTestApp();
+  it("logs one info line per request", async () => {
+    const app = await startTestApp({ env: { LOG_LEVEL: "info" } });
 
-    await app.app.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": "probe-7" } });
+    await app.app.inject({ method: "GET", url: "/healthz?probe=1", headers: { "x-request-id": "probe-7" } });
+    await app.close();
+
+    const entries = app.logs.map((line) => JSON.parse(line) as { requestId?: string; msg: string; req?: { method: string; url: string }; res?: { statusCode: number }; responseTime?: number });
+    const lines = entries.filter((entry) => entry.requestId === "probe-7");
+    expect(lines.map((entry) => entry.msg)).toEqual(["request completed"]);
+    expect(lines[0]).toMatchObject({ req: { method: "GET", url: "/healthz?probe=1" }, res: { statusCode: 200 } });
+    expect(lines[0]?.responseTime).toBeGreaterThanOrEqual(0);
+  });
+
+  it("logs the request start at debug", async () => {
+    const app = await startTestApp({ env: { LOG_LEVEL: "debug" } });
+
+    await app.app.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": "probe-8" } });
     await app.close();
 
     const entries = app.logs.map((line) => JSON.parse(line) as { requestId?: string; msg: string });
-    expect(entries.filter((entry) => entry.requestId === "probe-7").map((entry) => entry.msg)).toEqual(["incoming request", "request completed"]);
+    expect(entries.filter((entry) => entry.requestId === "probe-8").map((entry) => entry.msg)).toEqual(["incoming request", "request completed"]);
   });
 });

@@ -3,11 +3,11 @@ import { dirname, join, resolve } from "node:path";
 
 import SqliteDatabase from "better-sqlite3";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from "kysely";
-import type { DatabaseConnection, Driver, SqliteDialectConfig } from "kysely";
+import type { DatabaseConnection, Driver, SqliteDialectConfig, SqliteDatabase as SqliteConnectionHandle } from "kysely";
 import pg from "pg";
 
 import type { Config } from "../config.js";
-import type { Database, SqlDialect } from "./schema.js";
+import type { Database, Queryable, SqlDialect } from "./schema.js";
 
 /** An open database: the Kysely instance and which dialect it speaks. */
 export interface DatabaseHandle {
@@ -48,32 +48,127 @@ function openSqlite(file: string): DatabaseHandle {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("synchronous = NORMAL");
 
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const connection = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
+  directReaders.set(db, (sql, parameters) => (sqlite.inTransaction ? undefined : (connection.prepare(sql).all(parameters) as unknown[])));
   return { db, dialect: "sqlite", description: `sqlite:${file}` };
+}
+
+/** Per SQLite database, a function that runs a read at once unless a transaction is open on the connection. */
+const directReaders = new WeakMap<object, (sql: string, parameters: readonly unknown[]) => unknown[] | undefined>();
+
+/**
+ * Runs a read-only query straight on a SQLite connection, without Kysely's connection queue, and returns
+ * its rows. Returns undefined on PostgreSQL, for a transaction, and while a transaction is open on the
+ * connection (the query would run inside it), so that the caller goes through Kysely instead.
+ * better-sqlite3 runs the query synchronously, so nothing else can use the connection meanwhile.
+ */
+export function readDirectly(db: Queryable, sql: string, parameters: readonly unknown[]): unknown[] | undefined {
+  return directReaders.get(db)?.(sql, parameters);
 }
 
 /** Prepared statements kept per SQL text; the queries are built from a fixed set of shapes, so few are needed. */
 const STATEMENT_CACHE_SIZE = 500;
+/** Results kept by the read cache, and the largest result it keeps. */
+const READ_CACHE_ENTRIES = 2000;
+const READ_CACHE_MAX_ROWS = 1000;
+
+/** The statement methods Kysely's SQLite driver calls. */
+type DriverStatement = Pick<SqliteDatabase.Statement, "reader" | "all" | "run" | "iterate">;
 
 /**
- * Wraps the connection so that each SQL text is prepared once. Kysely's SQLite driver prepares every query
- * it runs, which took about a sixth of a request's CPU time in a profile of the benchmark. Kysely runs one query at a time on the
- * connection, so a cached statement is never in use twice; SQLite prepares it again itself after a schema change.
+ * Wraps the connection so that each SQL text is prepared once, and that a `SELECT` repeated while the
+ * database has not changed returns its earlier rows without running again.
+ *
+ * Kysely's SQLite driver prepares every query it runs, which took about a sixth of a request's CPU time
+ * in a profile of the benchmark. Kysely runs one query at a time on the connection, so a cached statement
+ * is never in use twice; SQLite prepares it again itself after a schema change.
+ *
+ * The read cache is emptied by every statement of this connection that is not a plain `SELECT` (writes,
+ * `BEGIN`, `COMMIT`, `ROLLBACK`) and, through `PRAGMA data_version`, by every commit of another
+ * connection or process, which that pragma reports before each cached read. Reads inside a transaction
+ * always run. So a cached result is always the one the query would return at that moment, and
+ * membership and role checks still see every change at once. Cached rows are frozen and shared.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfig["database"] {
-  const statements = new Map<string, SqliteDatabase.Statement>();
+export function withStatementCache(sqlite: SqliteDatabase.Database): SqliteConnectionHandle {
+  const statements = new Map<string, DriverStatement>();
+  const reads = new ReadCache(sqlite);
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
       let statement = statements.get(sql);
       if (statement === undefined) {
-        statement = sqlite.prepare(sql);
+        statement = reads.wrap(sql, sqlite.prepare(sql));
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
         statements.set(sql, statement);
       }
-      return statement;
+      return statement as SqliteDatabase.Statement;
     },
   };
+}
+
+class ReadCache {
+  readonly #sqlite: SqliteDatabase.Database;
+  readonly #dataVersion: SqliteDatabase.Statement<[], number>;
+  readonly #results = new Map<string, readonly unknown[]>();
+  #seenVersion = -1;
+
+  constructor(sqlite: SqliteDatabase.Database) {
+    this.#sqlite = sqlite;
+    this.#dataVersion = sqlite.prepare<[], number>("PRAGMA data_version").pluck();
+  }
+
+  wrap(sql: string, statement: SqliteDatabase.Statement): DriverStatement {
+    // `reader` is also true for `INSERT … RETURNING`, so only a statement that starts with SELECT is cached.
+    const cacheable = statement.reader && /^\s*select\s/i.test(sql);
+    const clearing = <Args extends unknown[], Result>(run: (...args: Args) => Result) => (...args: Args): Result => {
+      try {
+        return run(...args);
+      } finally {
+        this.#results.clear();
+      }
+    };
+    return {
+      reader: statement.reader,
+      run: clearing(statement.run.bind(statement)),
+      iterate: statement.iterate.bind(statement),
+      all: cacheable ? (parameters: unknown) => this.#read(sql, statement, parameters) : clearing(statement.all.bind(statement)),
+    } as DriverStatement;
+  }
+
+  #read(sql: string, statement: SqliteDatabase.Statement, parameters: unknown): unknown[] {
+    const key = this.#sqlite.inTransaction ? undefined : cacheKey(sql, parameters);
+    if (key === undefined) return statement.all(parameters);
+
+    const version = this.#dataVersion.get() as number;
+    if (version !== this.#seenVersion) {
+      this.#results.clear();
+      this.#seenVersion = version;
+    }
+    const cached = this.#results.get(key);
+    if (cached !== undefined) return cached.slice();
+
+    const rows = statement.all(parameters) as object[];
+    if (rows.length <= READ_CACHE_MAX_ROWS) {
+      for (const row of rows) Object.freeze(row);
+      if (this.#results.size >= READ_CACHE_ENTRIES) this.#results.delete(this.#results.keys().next().value as string);
+      this.#results.set(key, rows.slice());
+    }
+    return rows;
+  }
+}
+
+/** Builds the cache key of a query and its parameters; returns undefined when a parameter is not a string, number or null. */
+function cacheKey(sql: string, parameters: unknown): string | undefined {
+  if (!Array.isArray(parameters)) return undefined;
+  let key = sql;
+  for (const value of parameters) {
+    if (value === null) key += "\u0000n";
+    else if (typeof value === "string") key += `\u0000s${value.length}:${value}`;
+    else if (typeof value === "number") key += `\u0000d${value}`;
+    else return undefined;
+  }
+  return key;
 }
 
 async function openPostgres(url: string, schema: string): Promise<DatabaseHandle> {

@@ -5,6 +5,7 @@ import type { Tenant, TenantList } from "@fruxon/api-types";
 import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
 import { isUniqueViolation } from "../db/database.js";
+import { prepareQuery } from "../db/prepared.js";
 import type { MembersTable, Queryable, SqlDialect, TenantsTable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
 import { DEFAULT_PAGE_SIZE } from "./page-tokens.js";
@@ -31,24 +32,32 @@ export async function findTenant(db: Queryable, reference: string): Promise<Tena
   return db.selectFrom("tenants").selectAll().where(column, "=", reference.toLowerCase()).executeTakeFirst();
 }
 
+/** Prepares the one query for the tenant and the caller's membership, which nearly every request runs. */
+function membershipQuery(column: "t.id" | "t.slug") {
+  return prepareQuery(["reference", "sub"], (db, values) =>
+    db
+      .selectFrom("tenants as t")
+      .innerJoin("members as m", "m.tenant_id", "t.id")
+      .select([
+        "t.id as t_id", "t.slug as t_slug", "t.display_name as t_display_name", "t.created_at as t_created_at", "t.modified_at as t_modified_at",
+        "m.id", "m.tenant_id", "m.email", "m.email_lower", "m.account_sub", "m.role", "m.status", "m.version", "m.created_at", "m.modified_at",
+      ])
+      .where(column, "=", values.reference)
+      .where("m.account_sub", "=", values.sub)
+      .where("m.status", "=", "ACTIVE"));
+}
+
+const membershipById = membershipQuery("t.id");
+const membershipBySlug = membershipQuery("t.slug");
+
 /**
  * Returns the tenant and the caller's ACTIVE membership, read from the database on every call.
  * A tenant the caller is not an ACTIVE member of does not exist for them (404). When `role` is
  * `ADMIN`, a MEMBER gets 403 `PERMISSION_DENIED`.
  */
 export async function requireMembership(db: Queryable, caller: Caller, reference: string, role?: "ADMIN"): Promise<Membership> {
-  // One query for the tenant and the caller's membership: this runs on nearly every request.
-  const row = await db
-    .selectFrom("tenants as t")
-    .innerJoin("members as m", "m.tenant_id", "t.id")
-    .select([
-      "t.id as t_id", "t.slug as t_slug", "t.display_name as t_display_name", "t.created_at as t_created_at", "t.modified_at as t_modified_at",
-      "m.id", "m.tenant_id", "m.email", "m.email_lower", "m.account_sub", "m.role", "m.status", "m.version", "m.created_at", "m.modified_at",
-    ])
-    .where(isUuid(reference) ? "t.id" : "t.slug", "=", reference.toLowerCase())
-    .where("m.account_sub", "=", caller.sub)
-    .where("m.status", "=", "ACTIVE")
-    .executeTakeFirst();
+  const select = isUuid(reference) ? membershipById : membershipBySlug;
+  const [row] = await select(db, { reference: reference.toLowerCase(), sub: caller.sub });
   if (row === undefined) throw tenantNotFound(reference);
   const { t_id, t_slug, t_display_name, t_created_at, t_modified_at, ...member } = row;
   const tenant: TenantsTable = { id: t_id, slug: t_slug, display_name: t_display_name, created_at: t_created_at, modified_at: t_modified_at };
@@ -57,6 +66,19 @@ export async function requireMembership(db: Queryable, caller: Caller, reference
     throw new ProblemError("PERMISSION_DENIED", `Only an ADMIN of tenant ${tenant.slug} may do this; your role is ${member.role}.`);
   }
   return { tenant, member };
+}
+
+/**
+ * Locks the tenant (see `lockTenant`) and then returns the caller's ADMIN membership, read under the lock.
+ * On PostgreSQL the tenant is first found without the lock, to know which row to lock. On SQLite the
+ * transaction took the write lock when it began, so one read suffices.
+ */
+export async function requireAdminUnderLock(trx: Queryable, dialect: SqlDialect, caller: Caller, reference: string): Promise<Membership> {
+  if (dialect !== "postgres") return requireMembership(trx, caller, reference, "ADMIN");
+
+  const { tenant } = await requireMembership(trx, caller, reference);
+  await lockTenant(trx, dialect, tenant.id);
+  return requireMembership(trx, caller, tenant.id, "ADMIN");
 }
 
 export function tenantNotFound(reference: string): ProblemError {

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+import { readDirectly } from "../src/db/database.js";
+import { prepareQuery } from "../src/db/prepared.js";
+import { createTenant, describeEachDatabase, startTestServer, testUser } from "./helpers/index.js";
+import type { TestServer } from "./helpers/index.js";
+
+describeEachDatabase("prepared queries on %s", (database) => {
+  let server: TestServer;
+
+  const tenantBySlug = prepareQuery(["slug"], (db, values) => db.selectFrom("tenants").select(["id", "slug", "display_name"]).where("slug", "=", values.slug));
+
+  beforeAll(async () => {
+    server = await startTestServer({ database, dispatchEmail: false });
+    const admin = await testUser("admin@example.com");
+    await createTenant(server, admin, "acme", "Acme");
+    await createTenant(server, admin, "globex", "Globex");
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("runs with each call's values", async () => {
+    const [acme] = await tenantBySlug(server.context.db, { slug: "acme" });
+    const [globex] = await tenantBySlug(server.context.db, { slug: "globex" });
+
+    expect(acme?.display_name).toBe("Acme");
+    expect(globex?.display_name).toBe("Globex");
+    expect(await tenantBySlug(server.context.db, { slug: "initech" })).toEqual([]);
+  });
+
+  it("keeps the builder's constants", async () => {
+    const named = prepareQuery(["slug"], (db, values) =>
+      db.selectFrom("tenants").select("slug").where("slug", "=", values.slug).where("display_name", "=", "Globex"));
+
+    expect(await named(server.context.db, { slug: "globex" })).toEqual([{ slug: "globex" }]);
+    expect(await named(server.context.db, { slug: "acme" })).toEqual([]);
+  });
+
+  it("sees a transaction's own writes", async () => {
+    const seen = await server.context.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable("tenants").set({ display_name: "Acme Draft" }).where("slug", "=", "acme").execute();
+        const [inside] = await tenantBySlug(trx, { slug: "acme" });
+        throw Object.assign(new Error("roll back"), { inside });
+      })
+      .catch((error: { inside?: { display_name: string } }) => error.inside);
+
+    expect(seen?.display_name).toBe("Acme Draft");
+    const [after] = await tenantBySlug(server.context.db, { slug: "acme" });
+    expect(after?.display_name).toBe("Acme");
+  });
+
+  it("rejects a builder that changes a value", async () => {
+    const lowered = prepareQuery(["slug"], (db, values) => db.selectFrom("tenants").select("slug").where("slug", "=", (values.slug as string).toUpperCase() as never));
+
+    await expect(lowered(server.context.db, { slug: "acme" })).rejects.toThrow(/slug did not reach the SQL as parameters/);
+  });
+
+  it(database === "sqlite" ? "reads straight from SQLite unless a transaction holds the connection" : "leaves PostgreSQL reads to Kysely", async () => {
+    const query = "select slug from tenants where slug = ?";
+    if (database !== "sqlite") {
+      expect(readDirectly(server.context.db, query, ["acme"])).toBeUndefined();
+      return;
+    }
+    expect(readDirectly(server.context.db, query, ["acme"])).toEqual([{ slug: "acme" }]);
+    await server.context.db.transaction().execute(async (trx) => {
+      await trx.selectFrom("tenants").select("id").execute();
+      expect(readDirectly(server.context.db, query, ["acme"])).toBeUndefined();
+      expect(readDirectly(trx, query, ["acme"])).toBeUndefined();
+    });
+  });
+});
