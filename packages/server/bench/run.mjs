@@ -21,7 +21,9 @@ const USAGE = `Usage: pnpm --filter @fruxon/server bench [-- options]   (or: nod
 
 Benchmarks the built server (dist/, build it first with
 pnpm turbo run build --filter=@fruxon/server...) on SQLite against a bare Fastify app answering the
-same fixed JSON and against the Prism mock, with autocannon on 127.0.0.1. Cases: GET one user, GET a
+same fixed JSON, the same app logging each request as Fastify does by default, and the Prism mock,
+with autocannon on 127.0.0.1. Each column also shows the CPU time per request of the process under
+test, which varies far less than requests per second on a shared machine. Cases: GET one user, GET a
 page of 25 members, PATCH a role. Then GET a page of 25 in a tenant of --members members against one
 of 100. Writes .reports/bench-server.json at the repository root.
 
@@ -304,6 +306,15 @@ async function main() {
       readyUrl: `${bareUrl}/v1/tenants/bench/users/${user.id}`,
     });
     stops.push(bare.stop);
+    // (d) the same app logging each request as Fastify does by default: what logging alone costs
+    const loggingPort = await freePort();
+    const loggingUrl = `http://127.0.0.1:${loggingPort}`;
+    progress(`starting bare Fastify with request logging on ${loggingUrl}`);
+    const logging = await startChild("bare fastify with logging", ["bench/bare-fastify.mjs", fixturesPath, String(loggingPort), "--log"], {
+      env: {},
+      readyUrl: `${loggingUrl}/v1/tenants/bench/users/${user.id}`,
+    });
+    stops.push(logging.stop);
 
     // (c) the Prism mock
     let prism;
@@ -337,6 +348,7 @@ async function main() {
     const targets = [
       { key: "server", label: "server (SQLite)", baseUrl: serverUrl, pid: server.pid },
       { key: "bare", label: "bare Fastify", baseUrl: bareUrl, pid: bare.pid },
+      { key: "bareLogging", label: "bare Fastify with request logs", baseUrl: loggingUrl, pid: logging.pid },
       ...(prism === undefined ? [] : [{ key: "prism", label: "Prism mock", baseUrl: prism.url }]),
     ];
 
@@ -362,6 +374,7 @@ async function main() {
         }
       }
       row.serverVsBare = ratio(row.server.requestsPerSecond, row.bare.requestsPerSecond);
+      row.serverVsBareLogging = ratio(row.server.requestsPerSecond, row.bareLogging.requestsPerSecond);
       row.serverVsPrism = row.prism === undefined ? null : ratio(row.server.requestsPerSecond, row.prism.requestsPerSecond);
       results.push(row);
     }
@@ -402,7 +415,7 @@ function verdicts(report) {
     if (row.serverVsPrism !== null) list.push({ target: `${row.case}: server >= ${TARGETS.vsPrism}x Prism`, value: row.serverVsPrism, result: check(row.serverVsPrism >= TARGETS.vsPrism) });
     list.push({ target: `${row.case}: server p99 < ${TARGETS.p99Ms} ms`, value: row.server.latencyMs.p99, result: check(row.server.latencyMs.p99 < TARGETS.p99Ms) });
   }
-  const results = report.cases.flatMap((row) => ["server", "bare", "prism"].map((key) => row[key]).filter(Boolean));
+  const results = report.cases.flatMap((row) => ["server", "bare", "bareLogging", "prism"].map((key) => row[key]).filter(Boolean));
   const { listScaling } = report;
   if (listScaling !== null) results.push(listScaling.small, listScaling.large);
   const bad = results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0);
@@ -438,9 +451,12 @@ function markdown(report) {
   const lines = [
     `## Server benchmark (${report.settings.connections} connections, ${report.settings.durationSeconds} s per case, load ${report.machine.loadAverageBefore.join("/")} on ${report.machine.cpus} CPUs)`,
     "",
-    "| case | (a) server, SQLite | (b) bare Fastify | (c) Prism mock | a/b | a/c |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...report.cases.map((row) => `| ${row.case} | ${cell(row.server)} | ${cell(row.bare)} | ${cell(row.prism)} | ${row.serverVsBare ?? "n/a"} | ${row.serverVsPrism ?? "n/a"} |`),
+    "| case | (a) server, SQLite | (b) bare Fastify | (c) Prism mock | (d) bare Fastify with request logs | a/b | a/c | a/d |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...report.cases.map(
+      (row) =>
+        `| ${row.case} | ${cell(row.server)} | ${cell(row.bare)} | ${cell(row.prism)} | ${cell(row.bareLogging)} | ${row.serverVsBare ?? "n/a"} | ${row.serverVsPrism ?? "n/a"} | ${row.serverVsBareLogging ?? "n/a"} |`,
+    ),
     "",
     ...scalingLines(report.listScaling),
     "| target | value | result |",
