@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 
 import { createLogger, redactUrl } from "../src/logger.js";
 import { signToken, startTestApp } from "./fixtures/test-app.js";
+import { addMember, createTenant, startTestServer, testUser } from "./helpers/index.js";
 
 describe("redactUrl", () => {
   it.each([
@@ -77,5 +78,30 @@ describe("logger", () => {
 
     const entries = app.logs.map((line) => JSON.parse(line) as { requestId?: string; msg: string });
     expect(entries.filter((entry) => entry.requestId === "probe-8").map((entry) => entry.msg)).toEqual(["incoming request", "request completed"]);
+  });
+
+  it("logs a role change only when it happens", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString("utf8"));
+        callback();
+      },
+    });
+    const server = await startTestServer({ logger: createLogger({ level: "info", destination }), dispatchEmail: false });
+    try {
+      const admin = await testUser("admin@example.com");
+      await createTenant(server, admin, "acme", "Acme");
+      const ana = await addMember(server, admin, "acme", "ana@example.com", "MEMBER");
+      const patch = (role: string) => server.request({ method: "PATCH", url: `/v1/tenants/acme/users/${ana.memberId}`, headers: admin.headers, body: { role } });
+      const changes = () => lines.filter((line) => line.includes('"msg":"user role changed"')).length;
+
+      expect((await patch("MEMBER")).statusCode).toBe(200);
+      expect(changes()).toBe(0);
+      expect((await patch("ADMIN")).statusCode).toBe(200);
+      expect(changes()).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -213,8 +213,9 @@ function lastAdmin(action: string): ProblemError {
 }
 
 /**
- * Changes a user's role. The tenant row is locked and the caller's ADMIN role is read again inside the
- * transaction, so two admins demoting each other at once cannot leave the tenant without an admin.
+ * Changes a user's role and returns the member and whether its role changed. The caller's ADMIN role
+ * is read under the tenant's lock, so two admins demoting each other at once cannot leave the tenant
+ * without an admin.
  */
 export async function changeRole(
   ctx: ServerContext,
@@ -223,13 +224,13 @@ export async function changeRole(
   userId: string,
   role: MemberRole,
   ifMatch: string | undefined,
-): Promise<MemberWithProfile> {
+): Promise<{ member: MemberWithProfile; changed: boolean }> {
   return ctx.db.transaction().execute(async (trx) => {
     const { tenant } = await requireAdminUnderLock(trx, ctx.dialect, caller, tenantReference);
 
     const target = await getMember(trx, tenant.id, userId);
     checkIfMatch(ifMatch, memberETag(target));
-    if (target.role === role) return target;
+    if (target.role === role) return { member: target, changed: false };
 
     if (target.status === "ACTIVE" && target.role === "ADMIN" && (await countActiveAdmins(trx, tenant.id)) <= 1) {
       throw lastAdmin("demote");
@@ -239,7 +240,7 @@ export async function changeRole(
     const version = target.version + 1;
     await trx.updateTable("members").set({ role, version, modified_at: now }).where("id", "=", target.id).execute();
     await trx.updateTable("invitations").set({ role }).where("member_id", "=", target.id).execute();
-    return { ...target, role, version, modified_at: now };
+    return { member: { ...target, role, version, modified_at: now }, changed: true };
   });
 }
 

@@ -25,8 +25,8 @@ export function createUserHandlers(ctx: ServerContext): UserHandlers {
 
     async updateUser(request) {
       const caller = callerOf(request);
-      const member = await changeRole(ctx, caller, request.path.tenant, request.path.user, request.body.role, request.headers["If-Match"]);
-      request.log.info({ tenant: request.path.tenant, memberId: member.id, role: member.role }, "user role changed");
+      const { member, changed } = await changeRole(ctx, caller, request.path.tenant, request.path.user, request.body.role, request.headers["If-Match"]);
+      if (changed) request.log.info({ tenant: request.path.tenant, memberId: member.id, role: member.role }, "user role changed");
       return { status: 200, body: toUser(member), headers: { ETag: memberETag(member) } };
     },
 
