@@ -27,6 +27,8 @@ Options:
   --rounds <n>            interleaved rounds per client (default 30)
   --requests <n>          requests per client per round (default 500)
   --concurrency <n>       requests in flight per client (default 1 and 16: one run each)
+  --floor                 also run two minimal openapi-fetch clients, with and without a timeout,
+                          which show the minimum overhead of any client on openapi-fetch
   --json                  print the results as JSON instead of tables
   --check                 exit with status 1 when a result is over its budget (4 kB added, 10 % slower)
   -h, --help              show this help
@@ -45,6 +47,7 @@ function parseOptions() {
       rounds: { type: "string", default: "30" },
       requests: { type: "string", default: "500" },
       concurrency: { type: "string", multiple: true },
+      floor: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       check: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -69,6 +72,7 @@ function parseOptions() {
     rounds: positive("rounds", values.rounds),
     requests: positive("requests", values.requests),
     concurrency: (values.concurrency ?? ["1", "16"]).map((text) => positive("concurrency", text)),
+    floor: values.floor,
     json: values.json,
     check: values.check,
   };
@@ -133,7 +137,7 @@ async function startServer() {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
 }
 
-function makeClients(baseUrl) {
+function makeClients(baseUrl, floor) {
   const token = "bench-token";
   const tenant = "acme";
 
@@ -178,13 +182,43 @@ function makeClients(baseUrl) {
     if (error !== undefined || data.slug !== tenant) throw new Error("@fruxon/client without timeout: unexpected response");
   };
 
-  return {
+  const clients = {
     "raw fetch": raw,
     "raw fetch + AbortSignal": rawWithSignal,
     "openapi-fetch": openapiFetch,
     "@fruxon/client": fruxonClient,
     "@fruxon/client, timeoutMs 0": fruxonUntimed,
   };
+  if (floor) {
+    // The minimum work of a client on openapi-fetch: no middleware, no request id, no retries, and
+    // instead of a Request the init that openapi-fetch built it from, so the built-in fetch builds the
+    // only one. The timed variant adds one AbortController and timer per request and clears the timer
+    // when the headers arrive, earlier than a timeout that covers the body can.
+    function PlainRequest(url, init) {
+      init.url = url;
+      return init;
+    }
+    const minimal = createClient({ baseUrl, headers: { authorization: `Bearer ${token}` }, Request: PlainRequest, fetch: (request) => fetch(request.url, request) });
+    const minimalTimed = createClient({
+      baseUrl,
+      headers: { authorization: `Bearer ${token}` },
+      Request: PlainRequest,
+      fetch: (request) => {
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(), 30_000);
+        return fetch(request.url, { ...request, signal: controller.signal }).finally(() => clearTimeout(timer));
+      },
+    });
+    clients["minimal client"] = async () => {
+      const { data, error } = await minimal.GET("/v1/tenants/{tenant}", { params: { path: { tenant } } });
+      if (error !== undefined || data.slug !== tenant) throw new Error("minimal openapi-fetch client: unexpected response");
+    };
+    clients["minimal client + timeout"] = async () => {
+      const { data, error } = await minimalTimed.GET("/v1/tenants/{tenant}", { params: { path: { tenant } } });
+      if (error !== undefined || data.slug !== tenant) throw new Error("minimal openapi-fetch client with timeout: unexpected response");
+    };
+  }
+  return clients;
 }
 
 /** Sends `requests` requests, `concurrency` at a time; returns req/s and this process's CPU µs per request. */
@@ -213,7 +247,7 @@ function median(values) {
 async function measureSpeed(options) {
   const server = await startServer();
   try {
-    const clients = makeClients(server.url);
+    const clients = makeClients(server.url, options.floor);
     const names = Object.keys(clients);
     const results = [];
     for (const concurrency of options.concurrency) {
@@ -248,6 +282,10 @@ async function measureSpeed(options) {
         cpuVsRawFetch: cpu["@fruxon/client"] / cpu["raw fetch"],
         timeoutOffVsOpenapiFetch: rates["@fruxon/client, timeoutMs 0"] / rates["openapi-fetch"],
         timeoutOffVsRawFetch: rates["@fruxon/client, timeoutMs 0"] / rates["raw fetch"],
+        ...(options.floor && {
+          floorVsRawFetch: rates["minimal client"] / rates["raw fetch"],
+          floorTimedVsRawFetch: rates["minimal client + timeout"] / rates["raw fetch"],
+        }),
       });
     }
     return results;
@@ -278,6 +316,9 @@ function printSpeed(speed, options) {
     console.log(`    throughput of @fruxon/client: ${result.fruxonVsOpenapiFetch.toFixed(3)} × openapi-fetch, ${result.fruxonVsRawFetch.toFixed(3)} × raw fetch`);
     console.log(`    CPU per request of @fruxon/client: ${result.cpuVsOpenapiFetch.toFixed(3)} × openapi-fetch, ${result.cpuVsRawFetch.toFixed(3)} × raw fetch`);
     console.log(`    throughput with timeoutMs 0: ${result.timeoutOffVsOpenapiFetch.toFixed(3)} × openapi-fetch, ${result.timeoutOffVsRawFetch.toFixed(3)} × raw fetch`);
+    if (result.floorVsRawFetch !== undefined) {
+      console.log(`    throughput of the minimal client (the floor): ${result.floorVsRawFetch.toFixed(3)} × raw fetch, with a timeout ${result.floorTimedVsRawFetch.toFixed(3)} × raw fetch`);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { TimeoutError } from "./errors.js";
+import { TimeoutError, type FruxonError } from "./errors.js";
 
 /**
  * State of one client call across its attempts: the request id, and the attempt's `AbortSignal`,
@@ -8,16 +8,22 @@ export class Call {
   requestId = "";
   /** Set once the transport returned a response, so later failures happened while reading its body. */
   responded = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private unlinkCaller: (() => void) | undefined;
+  // Declared rather than initialized, so the bundle carries no field list that the constructor repeats.
+  declare private timer: ReturnType<typeof setTimeout> | undefined;
+  declare private unlinkCaller: (() => void) | undefined;
+  declare readonly method: string;
+  declare readonly path: string;
+  declare readonly callerSignal: AbortSignal | undefined;
+  declare readonly timeoutMs: number;
+  declare readonly maxRetries: number;
 
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly callerSignal: AbortSignal | undefined,
-    readonly timeoutMs: number,
-    readonly maxRetries: number,
-  ) {}
+  constructor(method: string, path: string, callerSignal: AbortSignal | undefined, timeoutMs: number, maxRetries: number) {
+    this.method = method;
+    this.path = path;
+    this.callerSignal = callerSignal;
+    this.timeoutMs = timeoutMs;
+    this.maxRetries = maxRetries;
+  }
 
   /** Arms the timer of a new attempt and returns the signal to send it with. */
   startAttempt(): AbortSignal | undefined {
@@ -27,11 +33,7 @@ export class Call {
     }
 
     const controller = new AbortController();
-    this.timer = setTimeout(() => {
-      const requestId = this.requestId || undefined;
-      const suffix = requestId === undefined ? "" : ` (request id ${requestId})`;
-      controller.abort(new TimeoutError(`${this.method} ${this.path} timed out after ${this.timeoutMs} ms${suffix}`, { requestId }));
-    }, this.timeoutMs);
+    this.timer = setTimeout(() => controller.abort(this.error(TimeoutError, `timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
 
     const caller = this.callerSignal;
     if (caller !== undefined) {
@@ -44,6 +46,12 @@ export class Call {
       }
     }
     return controller.signal;
+  }
+
+  /** Builds an error whose message starts with the method and path and ends with the request id. */
+  error(ErrorClass: new (message: string, options: { cause?: unknown; requestId?: string | undefined }) => FruxonError, text: string, cause?: unknown): FruxonError {
+    const requestId = this.requestId || undefined;
+    return new ErrorClass(`${this.method} ${this.path} ${text}${requestId ? ` (request id ${requestId})` : ""}`, { cause, requestId });
   }
 
   /** Clears the attempt's timer and its link to the caller's signal. */

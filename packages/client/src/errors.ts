@@ -52,8 +52,7 @@ export class ProblemError<Status extends number = number, Body = unknown> extend
     this.code = problem?.code;
     this.errors = problem?.errors;
     // Not enumerable, so logging or serializing the error prints the problem members only.
-    Object.defineProperty(this, "body", { value: body });
-    Object.defineProperty(this, "response", { value: response });
+    Object.defineProperties(this, { body: { value: body }, response: { value: response } });
   }
 }
 

@@ -9,7 +9,7 @@ export function serializePath(pathname: string, pathParams: Record<string, unkno
   return pathname.replace(PATH_PARAMETER, (_placeholder, name: string) => {
     const value = pathParams?.[name];
     // The URL parser removes "." and ".." segments (also when written %2E), so they cannot reach the server.
-    if (!["string", "number"].includes(typeof value) || value === "" || value === "." || value === "..") {
+    if ((typeof value !== "string" && typeof value !== "number") || value === "" || value === "." || value === "..") {
       throw new TypeError(
         `Path parameter "${name}" of ${pathname} is missing or invalid: pass a non-empty string or number other than "." and ".." as params.path.${name}, got ${JSON.stringify(value)}`,
       );

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Middleware } from "openapi-fetch";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { AbortError, createFruxonClient, TimeoutError, uploadFile } from "../src/index.js";
 
@@ -47,6 +48,10 @@ afterAll(async () => {
 beforeEach(() => {
   received.length = 0;
   respond = () => ({ status: 200, body: "{}" });
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
 });
 
 describe("on a loopback server", () => {
@@ -115,5 +120,91 @@ describe("on a loopback server", () => {
     setTimeout(() => controller.abort(), 50);
 
     await expect(call).rejects.toBeInstanceOf(AbortError);
+  });
+
+  it("builds no Request without middleware", async () => {
+    const builtIn = globalThis.fetch;
+    const seen: [unknown, RequestInit | undefined][] = [];
+    let built = 0;
+    vi.stubGlobal("fetch", (input: unknown, init?: RequestInit) => {
+      seen.push([input, init]);
+      return builtIn(input as string, init);
+    });
+    vi.stubGlobal(
+      "Request",
+      class extends Request {
+        constructor(...args: ConstructorParameters<typeof Request>) {
+          super(...args);
+          built++;
+        }
+      },
+    );
+    const client = createFruxonClient({ baseUrl, token: "loopback-token", timeoutMs: 5_000 });
+
+    await client.GET("/v1/tenants/{tenant}", { params: { path: { tenant: "acme" } }, cache: "no-store" });
+    expect(built).toBe(0);
+    client.use({ onRequest: () => undefined });
+    await client.GET("/v1/tenants/{tenant}", { params: { path: { tenant: "acme" } } });
+    expect(built).toBe(1);
+
+    expect(seen.map(([input]) => input)).toEqual([`${baseUrl}/v1/tenants/acme`, `${baseUrl}/v1/tenants/acme`]);
+    const [, init] = seen[0]!;
+    expect(init?.signal).toBeInstanceOf(AbortSignal);
+    expect(init?.cache).toBe("no-store");
+    expect(received[0]?.headers.authorization).toBe("Bearer loopback-token");
+    expect(received[0]?.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("middleware on a loopback server", () => {
+  it("receives real Requests and sends what it changed", async () => {
+    const client = createFruxonClient({ baseUrl, token: "loopback-token" });
+    const seen: unknown[] = [];
+    client.use({
+      onRequest({ request }) {
+        seen.push(request);
+        request.headers.set("x-tenant-hint", "acme");
+      },
+    });
+
+    const result = await client.POST("/v1/tenants", { body: { slug: "acme", displayName: "Acme" } });
+
+    expect(seen[0]).toBeInstanceOf(Request);
+    expect(received[0]?.headers["x-tenant-hint"]).toBe("acme");
+    expect(received[0]?.headers.authorization).toBe("Bearer loopback-token");
+    expect(received[0]?.headers["x-request-id"]).toBe(result.requestId);
+    expect(JSON.parse(received[0]?.body ?? "")).toEqual({ slug: "acme", displayName: "Acme" });
+  });
+
+  it("sends a Request that middleware returned", async () => {
+    const client = createFruxonClient({ baseUrl });
+    client.use({ onRequest: ({ request }) => new Request(request.url.replace("/v1/tenants", "/v1/tenants/acme"), request) });
+
+    await client.GET("/v1/tenants");
+
+    expect(received[0]?.url).toBe("/v1/tenants/acme");
+  });
+
+  it("counts middleware across use and eject", async () => {
+    const client = createFruxonClient({ baseUrl });
+    const kinds: boolean[] = [];
+    const record: Middleware = {
+      onRequest({ request }) {
+        kinds.push(request instanceof Request);
+      },
+    };
+    client.use(record);
+    client.use(record);
+    client.eject(record);
+    client.eject({ onResponse: () => undefined }); // never registered, so nothing is removed
+
+    await client.GET("/v1/tenants");
+    client.eject(record);
+    client.eject(record);
+    await client.GET("/v1/tenants");
+    await client.GET("/v1/tenants", { middleware: [record] });
+
+    expect(kinds).toEqual([true, true]);
+    expect(received).toHaveLength(3);
   });
 });
