@@ -117,4 +117,24 @@ describe("SQLite read cache", () => {
     }).toThrow(TypeError);
     expect((await names())[0]?.name).toBe("one");
   });
+
+  it("bounds the rows it keeps", async () => {
+    await db.insertInto("items").values(Array.from({ length: 300 }, (_, index) => ({ id: index + 10, name: `item ${index}` }))).execute();
+    const after = (id: number, limit: number) =>
+      db.selectFrom("items").select(["id", sql<number>`probe()`.as("probe")]).where("id", ">", id).orderBy("id").limit(limit).execute();
+    const runsOf = async (query: () => Promise<unknown>) => {
+      const before = runs;
+      await query();
+      return runs - before;
+    };
+
+    // a result of more than 101 rows is never kept
+    await after(0, 102);
+    expect(await runsOf(() => after(0, 102))).toBe(102);
+
+    // 101 results of 100 rows exceed the 10,000 rows kept: the oldest goes, the newest stays
+    for (let id = 100; id <= 200; id++) await after(id, 100);
+    expect(await runsOf(() => after(200, 100))).toBe(0);
+    expect(await runsOf(() => after(100, 100))).toBe(100);
+  });
 });

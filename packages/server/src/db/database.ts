@@ -69,9 +69,12 @@ export function readDirectly(db: Queryable, sql: string, parameters: readonly un
 
 /** Prepared statements kept per SQL text; the queries are built from a fixed set of shapes, so few are needed. */
 const STATEMENT_CACHE_SIZE = 500;
-/** Results kept by the read cache, and the largest result it keeps. */
-const READ_CACHE_ENTRIES = 2000;
-const READ_CACHE_MAX_ROWS = 1000;
+/**
+ * Rows the read cache keeps in all, and the largest result it keeps: a page of the largest page size
+ * (100) plus the row that shows whether another page follows. Export pages (500 rows) are not kept.
+ */
+const READ_CACHE_ROWS = 10_000;
+const READ_CACHE_MAX_ROWS = 101;
 
 /** The statement methods Kysely's SQLite driver calls. */
 type DriverStatement = Pick<SqliteDatabase.Statement, "reader" | "all" | "run" | "iterate">;
@@ -111,6 +114,8 @@ class ReadCache {
   readonly #sqlite: SqliteDatabase.Database;
   readonly #dataVersion: SqliteDatabase.Statement<[], number>;
   readonly #results = new Map<string, readonly unknown[]>();
+  /** Rows in `#results`, counting an empty result as one. */
+  #rows = 0;
   #seenVersion = -1;
 
   constructor(sqlite: SqliteDatabase.Database) {
@@ -125,7 +130,7 @@ class ReadCache {
       try {
         return run(...args);
       } finally {
-        this.#results.clear();
+        this.#clear();
       }
     };
     return {
@@ -142,7 +147,7 @@ class ReadCache {
 
     const version = this.#dataVersion.get() as number;
     if (version !== this.#seenVersion) {
-      this.#results.clear();
+      this.#clear();
       this.#seenVersion = version;
     }
     const cached = this.#results.get(key);
@@ -151,10 +156,26 @@ class ReadCache {
     const rows = statement.all(parameters) as object[];
     if (rows.length <= READ_CACHE_MAX_ROWS) {
       for (const row of rows) Object.freeze(row);
-      if (this.#results.size >= READ_CACHE_ENTRIES) this.#results.delete(this.#results.keys().next().value as string);
-      this.#results.set(key, rows.slice());
+      this.#keep(key, rows.slice());
     }
     return rows;
+  }
+
+  /** Adds a result, first dropping the oldest ones until the cache has room for its rows. */
+  #keep(key: string, rows: readonly unknown[]): void {
+    const size = Math.max(rows.length, 1);
+    for (const [oldKey, oldRows] of this.#results) {
+      if (this.#rows + size <= READ_CACHE_ROWS) break;
+      this.#results.delete(oldKey);
+      this.#rows -= Math.max(oldRows.length, 1);
+    }
+    this.#results.set(key, rows);
+    this.#rows += size;
+  }
+
+  #clear(): void {
+    this.#results.clear();
+    this.#rows = 0;
   }
 }
 
