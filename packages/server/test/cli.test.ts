@@ -76,7 +76,7 @@ describe("server command", () => {
 
     const running = runCli({
       argv: [],
-      // debug: the "incoming request" line tells the test that the request is in flight
+      // debug: the "incoming request" line shows the test that the request is in flight
       env: { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "debug" },
       stdout: () => {},
       stderr: () => {},

@@ -1,9 +1,25 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { readDirectly } from "../src/db/database.js";
-import { prepareQuery } from "../src/db/prepared.js";
+import { prepareQuery, prepareVariants } from "../src/db/prepared.js";
 import { createTenant, describeEachDatabase, startTestServer, testUser } from "./helpers/index.js";
 import type { TestServer } from "./helpers/index.js";
+
+describe("prepareVariants", () => {
+  it("prepares each variant once", () => {
+    const prepared: string[] = [];
+    const variant = prepareVariants((flags: { status: boolean; role: boolean }) => {
+      prepared.push(`${flags.status}/${flags.role}`);
+      return { ...flags };
+    });
+
+    const first = variant({ status: true, role: false });
+    expect(variant({ role: false, status: true })).toBe(first);
+    expect(variant({ status: false, role: true })).not.toBe(first);
+    expect(variant({ status: false, role: true })).toEqual({ status: false, role: true });
+    expect(prepared).toEqual(["true/false", "false/true"]);
+  });
+});
 
 describeEachDatabase("prepared queries on %s", (database) => {
   let server: TestServer;

@@ -3,12 +3,12 @@ import { sql } from "kysely";
 
 import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
+import { prepareQuery, prepareVariants } from "../db/prepared.js";
 import type { MemberRole, MemberStatus, MembersTable, Queryable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
 import { checkIfMatch, memberETag } from "./etags.js";
 import { DEFAULT_PAGE_SIZE } from "./page-tokens.js";
 import { requireAdminUnderLock, requireMembership } from "./tenants.js";
-import { prepareQuery } from "../db/prepared.js";
 
 /** A member row with the profile fields of its account, when it has one. */
 export interface MemberWithProfile extends MembersTable {
@@ -72,7 +72,8 @@ export async function listUsers(
   let count: number;
   if (filters.q === undefined) {
     const values = { tenantId, status: filters.status, role: filters.role, limit: pageSize + 1, createdAt: cursor?.[0], id: cursor?.[1] };
-    rows = await unsearchedPage(filters, cursor !== undefined)(ctx.db, values);
+    const page = unsearchedPage({ status: filters.status !== undefined, role: filters.role !== undefined, seek: cursor !== undefined });
+    rows = await page(ctx.db, values);
     count = await countByStatusAndRole(ctx, tenantId, filters);
   } else {
     ({ rows, count } = await searchedPage(ctx, tenantId, { ...filters, q: filters.q }, pageSize, cursor));
@@ -133,62 +134,44 @@ async function searchedPage(
   return { rows, count: Number(counted.count) };
 }
 
-/** The filters read `members` only; each combination of filters and cursor is one prepared query. */
-const unsearchedPages = new Map<string, ReturnType<typeof prepareUnsearchedPage>>();
-
-function unsearchedPage(filters: UserFilters, seek: boolean) {
-  const shape = { status: filters.status !== undefined, role: filters.role !== undefined, seek };
-  const key = `${shape.status}/${shape.role}/${shape.seek}`;
-  let page = unsearchedPages.get(key);
-  if (page === undefined) {
-    page = prepareUnsearchedPage(shape);
-    unsearchedPages.set(key, page);
-  }
-  return page;
-}
-
-function prepareUnsearchedPage(shape: { status: boolean; role: boolean; seek: boolean }) {
+/**
+ * Prepared page queries without a search, one per combination of filters and cursor. The filters read
+ * `members` only.
+ */
+const unsearchedPage = prepareVariants((flags: { status: boolean; role: boolean; seek: boolean }) => {
   type Name = "tenantId" | "limit" | "status" | "role" | "createdAt" | "id";
-  const names: Name[] = ["tenantId", "limit", ...(shape.status ? ["status" as const] : []), ...(shape.role ? ["role" as const] : []), ...(shape.seek ? ["createdAt" as const, "id" as const] : [])];
+  const names: Name[] = ["tenantId", "limit", ...(flags.status ? ["status" as const] : []), ...(flags.role ? ["role" as const] : []), ...(flags.seek ? ["createdAt" as const, "id" as const] : [])];
   return prepareQuery(names, (db, values) => {
     let query = selectMembers(db).where("m.tenant_id", "=", values.tenantId);
-    if (shape.status) query = query.where("m.status", "=", values.status);
-    if (shape.role) query = query.where("m.role", "=", values.role);
+    if (flags.status) query = query.where("m.status", "=", values.status);
+    if (flags.role) query = query.where("m.role", "=", values.role);
     // A row-value comparison lets both databases seek the (tenant_id, created_at, id) index; the
     // equivalent OR of comparisons scans every earlier row on each page.
-    if (shape.seek) query = query.where(({ eb, refTuple, tuple }) => eb(refTuple("m.created_at", "m.id"), ">", tuple(values.createdAt, values.id)));
+    if (flags.seek) query = query.where(({ eb, refTuple, tuple }) => eb(refTuple("m.created_at", "m.id"), ">", tuple(values.createdAt, values.id)));
     return query.orderBy("m.created_at").orderBy("m.id").limit(values.limit);
   });
-}
+});
 
 /**
  * Counts the members that match a status and role filter. It reads `member_counts`, a few rows per tenant,
  * because counting the members themselves took 5 ms per request on a tenant of 100,000.
  */
 async function countByStatusAndRole(ctx: ServerContext, tenantId: string, filters: UserFilters): Promise<number> {
-  const shape = { status: filters.status !== undefined, role: filters.role !== undefined };
-  const key = `${shape.status}/${shape.role}`;
-  let count = memberCounts.get(key);
-  if (count === undefined) {
-    count = prepareMemberCount(shape);
-    memberCounts.set(key, count);
-  }
+  const count = memberCount({ status: filters.status !== undefined, role: filters.role !== undefined });
   const [row] = await count(ctx.db, { tenantId, status: filters.status, role: filters.role });
   return Number(row?.total ?? 0);
 }
 
-const memberCounts = new Map<string, ReturnType<typeof prepareMemberCount>>();
-
-function prepareMemberCount(shape: { status: boolean; role: boolean }) {
+const memberCount = prepareVariants((flags: { status: boolean; role: boolean }) => {
   type Name = "tenantId" | "status" | "role";
-  const names: Name[] = ["tenantId", ...(shape.status ? ["status" as const] : []), ...(shape.role ? ["role" as const] : [])];
+  const names: Name[] = ["tenantId", ...(flags.status ? ["status" as const] : []), ...(flags.role ? ["role" as const] : [])];
   return prepareQuery(names, (db, values) => {
     let query = db.selectFrom("member_counts").where("tenant_id", "=", values.tenantId);
-    if (shape.status) query = query.where("status", "=", values.status);
-    if (shape.role) query = query.where("role", "=", values.role);
+    if (flags.status) query = query.where("status", "=", values.status);
+    if (flags.role) query = query.where("role", "=", values.role);
     return query.select((eb) => eb.fn.sum<number | string | null>("count").as("total"));
   });
-}
+});
 
 /** Returns one user of the tenant; a user of another tenant is as unknown as a made-up id (404). */
 export async function getMember(db: Queryable, tenantId: string, userId: string): Promise<MemberWithProfile> {
