@@ -24,8 +24,9 @@ pnpm turbo run build --filter=@fruxon/server...) on SQLite against a bare Fastif
 same fixed JSON, the same app logging each request as Fastify does by default, and the Prism mock,
 with autocannon on 127.0.0.1. Each column also shows the CPU time per request of the process under
 test, which varies far less than requests per second on a shared machine. Cases: GET one user, GET a
-page of 25 members, PATCH a role. Then GET a page of 25 in a tenant of --members members against one
-of 100. Writes .reports/bench-server.json at the repository root.
+page of 25 members, PATCH a role (every request changes a row). Then the latency of a page of 25 and
+of role changes in a tenant of --members members against one of 100. Writes
+.reports/bench-server.json at the repository root.
 
 Options:
   --duration <s>       seconds per case, 1 to 30 (default 5)
@@ -33,7 +34,7 @@ Options:
   --members <n>        members of the large tenant, 1000 to 1000000 (default 100000)
   --skip-prism         leave out the Prism mock column
   --cases <list>       cases to run, comma-separated from user, list, patch (default all three)
-  --skip-scaling       leave out the 100-against-large-tenant list latency comparison
+  --skip-scaling       leave out the comparisons of a tenant of 100 members with a large one
   --profile <dir>      run the server with --cpu-prof and write its CPU profile into <dir>
   --server <file>      server entry point to run (default dist/cli.js), to compare two builds
   --report <file>      where to write the JSON report (default .reports/bench-server.json)
@@ -48,7 +49,7 @@ const reportPath = join(repositoryRoot, ".reports", "bench-server.json");
 /** Linux reports process CPU times in ticks of 1/100 s on every common platform. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const CASE_KEYS = ["user", "list", "patch"];
-const TARGETS = { p99Ms: 20, readsVsBare: 0.5, vsPrism: 20, largeListVsSmall: 2 };
+const TARGETS = { p99Ms: 20, readsVsBare: 0.5, vsPrism: 20, largeListVsSmall: 2, largeRoleChangeVsSmall: 2 };
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -221,6 +222,48 @@ function seedMembers(databasePath, tenantId, count, prefix) {
   db.close();
 }
 
+/**
+ * autocannon requests that change roles in a tenant: request k makes member k mod n ADMIN on even
+ * rounds and MEMBER on odd ones, so a member's next request comes n requests later, by when the previous
+ * one has nearly always been answered, and nearly every request changes a row (the benchmark checks
+ * 99 %). With one member for all connections, most requests would ask for the role it already has.
+ * autocannon resets a connection's context after each request, so the count cannot live there.
+ */
+function rolePatches(tenant, memberIds, headers) {
+  let count = 0;
+  return [
+    {
+      method: "PATCH",
+      headers,
+      setupRequest: (request) => {
+        const k = count++;
+        const role = Math.floor(k / memberIds.length) % 2 === 0 ? "ADMIN" : "MEMBER";
+        return { ...request, path: `/v1/tenants/${tenant}/users/${memberIds[k % memberIds.length]}`, body: JSON.stringify({ role }) };
+      },
+    },
+  ];
+}
+
+/** The ids of a tenant's first 1,000 MEMBERs, read from the SQLite file. */
+function memberIds(databasePath, tenantId) {
+  return readDatabase(databasePath, (db) =>
+    db.prepare("SELECT id FROM members WHERE tenant_id = ? AND role = 'MEMBER' ORDER BY created_at LIMIT 1000").pluck().all(tenantId));
+}
+
+/** The sum of the versions of a tenant's members: each change of a member adds one. */
+function versionSum(databasePath, tenantId) {
+  return readDatabase(databasePath, (db) => db.prepare("SELECT sum(version) FROM members WHERE tenant_id = ?").pluck().get(tenantId));
+}
+
+function readDatabase(databasePath, read) {
+  const db = new Database(databasePath, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
 function ratio(numerator, denominator) {
   return denominator > 0 ? round(numerator / denominator) : null;
 }
@@ -326,6 +369,7 @@ async function main() {
     }
 
     const json = { authorization, "content-type": "application/json" };
+    const patchTargets = memberIds(databasePath, bench.id).filter((id) => id !== user.id);
     const userPath = `/v1/tenants/bench/users/${user.id}`;
     const cases = [
       { key: "user", name: "GET one user", kind: "read", request: { path: userPath } },
@@ -337,11 +381,7 @@ async function main() {
         request: {
           path: userPath,
           method: "PATCH",
-          // alternate the role so that every request changes the row
-          requests: [
-            { method: "PATCH", path: userPath, headers: json, body: JSON.stringify({ role: "ADMIN" }) },
-            { method: "PATCH", path: userPath, headers: json, body: JSON.stringify({ role: "MEMBER" }) },
-          ],
+          requests: rolePatches("bench", patchTargets, json),
         },
       },
     ];
@@ -359,6 +399,7 @@ async function main() {
       const row = { case: benchCase.name, kind: benchCase.kind };
       for (const { key, label, baseUrl, pid } of targets) {
         const cpuBefore = pid === undefined ? undefined : await processCpuSeconds(pid);
+        const versionsBefore = benchCase.kind === "write" && key === "server" ? versionSum(databasePath, bench.id) : undefined;
         const { path, method = "GET", requests } = benchCase.request;
         row[key] = await measure(`${benchCase.name} on ${label}`, {
           url: `${baseUrl}${path}`,
@@ -371,6 +412,16 @@ async function main() {
         const cpuAfter = pid === undefined ? undefined : await processCpuSeconds(pid);
         if (cpuBefore !== undefined && cpuAfter !== undefined && row[key].total > 0) {
           row[key].cpuMicrosecondsPerRequest = Math.round(((cpuAfter - cpuBefore) * 1e6) / row[key].total);
+        }
+        if (versionsBefore !== undefined) {
+          // Requests still in flight when autocannon stops are served but not counted, so the server may
+          // have changed up to one row per connection more than the responses counted.
+          row[key].rowsChanged = versionSum(databasePath, bench.id) - versionsBefore;
+          progress(`${benchCase.name} on ${label}: ${row[key].rowsChanged} rows changed by ${row[key].total} counted responses`);
+          // Above one member per connection, two connections may ask for the same role of one member.
+          if (row[key].rowsChanged < 0.99 * row[key].total && connections <= patchTargets.length) {
+            throw new Error(`only ${row[key].rowsChanged} of ${row[key].total} PATCH requests changed a row`);
+          }
         }
       }
       row.serverVsBare = ratio(row.server.requestsPerSecond, row.bare.requestsPerSecond);
@@ -388,6 +439,29 @@ async function main() {
     listScaling = { connections: listConnections, smallMembers: 100, largeMembers: options.members, small, large, latencyRatio: ratio(large.latencyMs.mean, small.latencyMs.mean) };
     }
 
+    // role changes: 100 members against options.members members; half of them demote an ADMIN, which
+    // first counts the tenant's ACTIVE admins
+    let roleScaling = null;
+    if (!options.skipScaling) {
+      const changeRoles = async (tenant, members) => {
+        const targets = memberIds(databasePath, tenant.id).filter((id) => id !== user.id).slice(0, 50);
+        const before = versionSum(databasePath, tenant.id);
+        const result = await measure(`PATCH role in a tenant of ${members}`, {
+          url: `${serverUrl}/v1/tenants/${tenant.slug}/users/${targets[0]}`,
+          method: "PATCH",
+          requests: rolePatches(tenant.slug, targets, json),
+          connections: listConnections,
+          durationSeconds,
+        });
+        result.rowsChanged = versionSum(databasePath, tenant.id) - before;
+        if (result.rowsChanged < 0.99 * result.total) throw new Error(`only ${result.rowsChanged} of ${result.total} PATCH requests in tenant ${tenant.slug} changed a row (${result.non2xx} answered non-2xx)`);
+        return result;
+      };
+      const small = await changeRoles(bench, 100);
+      const large = await changeRoles(big, options.members);
+      roleScaling = { connections: listConnections, smallMembers: 100, largeMembers: options.members, small, large, latencyRatio: ratio(large.latencyMs.mean, small.latencyMs.mean) };
+    }
+
     const loadAfter = loadavg().map((value) => round(value));
     const report = {
       generatedAt: new Date().toISOString(),
@@ -396,6 +470,7 @@ async function main() {
       targets: TARGETS,
       cases: results,
       listScaling,
+      roleScaling,
     };
     report.verdicts = verdicts(report);
     await mkdir(dirname(options.reportPath), { recursive: true });
@@ -418,6 +493,7 @@ function verdicts(report) {
   const results = report.cases.flatMap((row) => ["server", "bare", "bareLogging", "prism"].map((key) => row[key]).filter(Boolean));
   const { listScaling } = report;
   if (listScaling !== null) results.push(listScaling.small, listScaling.large);
+  if (report.roleScaling !== null) results.push(report.roleScaling.small, report.roleScaling.large);
   const bad = results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0);
   list.push({ target: "every response 2xx (no errors, no timeouts)", value: bad, result: check(bad === 0) });
   if (listScaling !== null) list.push({
@@ -425,22 +501,28 @@ function verdicts(report) {
     value: listScaling.latencyRatio,
     result: check(listScaling.latencyRatio <= TARGETS.largeListVsSmall),
   });
+  const { roleScaling } = report;
+  if (roleScaling !== null) list.push({
+    target: `role change in ${roleScaling.largeMembers} within ${TARGETS.largeRoleChangeVsSmall}x of ${roleScaling.smallMembers}`,
+    value: roleScaling.latencyRatio,
+    result: check(roleScaling.latencyRatio <= TARGETS.largeRoleChangeVsSmall),
+  });
   return list;
 }
 
-function scalingLines(listScaling) {
-  if (listScaling === null) return [];
+function scalingLines(title, scaling) {
+  if (scaling === null) return [];
   return [
-    `List latency (GET page of 25, ${listScaling.connections} connections):`,
+    `${title} (${scaling.connections} connections):`,
     "",
     "| members in the tenant | req/s | mean | p50 | p99 |",
     "| --- | --- | --- | --- | --- |",
     ...[
-      [listScaling.smallMembers, listScaling.small],
-      [listScaling.largeMembers, listScaling.large],
+      [scaling.smallMembers, scaling.small],
+      [scaling.largeMembers, scaling.large],
     ].map(([members, result]) => `| ${members} | ${result.requestsPerSecond} | ${result.latencyMs.mean} ms | ${result.latencyMs.p50} ms | ${result.latencyMs.p99} ms |`),
     "",
-    `Ratio of mean latencies: ${listScaling.latencyRatio}`,
+    `Ratio of mean latencies: ${scaling.latencyRatio}`,
     "",
   ];
 }
@@ -458,7 +540,8 @@ function markdown(report) {
         `| ${row.case} | ${cell(row.server)} | ${cell(row.bare)} | ${cell(row.prism)} | ${cell(row.bareLogging)} | ${row.serverVsBare ?? "n/a"} | ${row.serverVsPrism ?? "n/a"} | ${row.serverVsBareLogging ?? "n/a"} |`,
     ),
     "",
-    ...scalingLines(report.listScaling),
+    ...scalingLines("List latency (GET page of 25)", report.listScaling),
+    ...scalingLines("Role change latency (PATCH role, every other request a demotion)", report.roleScaling),
     "| target | value | result |",
     "| --- | --- | --- |",
     ...report.verdicts.map((verdict) => `| ${verdict.target} | ${verdict.value} | ${verdict.result} |`),

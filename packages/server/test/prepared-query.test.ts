@@ -68,6 +68,25 @@ describeEachDatabase("prepared queries on %s", (database) => {
     expect(after?.display_name).toBe("Acme");
   });
 
+  it("runs writes in and out of transactions", async () => {
+    const rename = prepareQuery(["name", "slug"], (db, values) => db.updateTable("tenants").set({ display_name: values.name }).where("slug", "=", values.slug));
+
+    await rename(server.context.db, { name: "Globex Corp", slug: "globex" });
+    expect((await tenantBySlug(server.context.db, { slug: "globex" }))[0]?.display_name).toBe("Globex Corp");
+
+    await server.context.db
+      .transaction()
+      .execute(async (trx) => {
+        await rename(trx, { name: "Globex Draft", slug: "globex" });
+        expect((await tenantBySlug(trx, { slug: "globex" }))[0]?.display_name).toBe("Globex Draft");
+        throw new Error("roll back");
+      })
+      .catch(() => undefined);
+    expect((await tenantBySlug(server.context.db, { slug: "globex" }))[0]?.display_name).toBe("Globex Corp");
+
+    await rename(server.context.db, { name: "Globex", slug: "globex" });
+  });
+
   it("rejects a builder that changes a value", async () => {
     const lowered = prepareQuery(["slug"], (db, values) => db.selectFrom("tenants").select("slug").where("slug", "=", (values.slug as string).toUpperCase() as never));
 

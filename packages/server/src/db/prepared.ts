@@ -9,6 +9,8 @@ const PLACEHOLDER_PREFIX = "\u0000value:";
 
 interface Compiled {
   sql: string;
+  /** Whether the statement only reads, and so may skip Kysely's connection queue on SQLite. */
+  reads: boolean;
   /** For each SQL parameter, the name of the value it takes, or the constant the builder put there. */
   slots: ({ name: string } | { constant: unknown })[];
 }
@@ -21,7 +23,8 @@ interface Compiled {
  * `build` receives a placeholder for each name and must pass it through unchanged. Lower-casing or
  * arithmetic belongs on the value, before the call. Every value must be a parameter of the
  * SQL, so it cannot choose a column, a direction or an optional clause: such variants are separate
- * prepared queries. The query must only read: on SQLite it may run outside Kysely's connection queue.
+ * prepared queries. A `SELECT` on SQLite outside a transaction runs outside Kysely's connection queue;
+ * every other statement, and every statement in a transaction, goes through Kysely.
  */
 export function prepareQuery<Name extends string, Row>(
   names: readonly Name[],
@@ -39,7 +42,7 @@ export function prepareQuery<Name extends string, Row>(
     const used = new Set(slots.flatMap((slot) => ("name" in slot ? [slot.name] : [])));
     const unused = names.filter((name) => !used.has(name));
     if (unused.length > 0) throw new Error(`prepareQuery: ${unused.join(", ")} did not reach the SQL as parameters: ${sql}`);
-    return { sql, slots };
+    return { sql, reads: /^\s*select\s/i.test(sql), slots };
   };
 
   return async (db, values) => {
@@ -52,7 +55,7 @@ export function prepareQuery<Name extends string, Row>(
     const parameters = compiled.slots.map((slot) => ("name" in slot ? values[slot.name as Name] : slot.constant));
     // A select-only query on SQLite outside a transaction skips Kysely's connection queue: that queue
     // took a few promise round trips per query.
-    const rows = readDirectly(db, compiled.sql, parameters);
+    const rows = compiled.reads ? readDirectly(db, compiled.sql, parameters) : undefined;
     if (rows !== undefined) return rows as Row[];
     const result = await db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
     return result.rows as Row[];

@@ -180,16 +180,28 @@ export async function getMember(db: Queryable, tenantId: string, userId: string)
   return row;
 }
 
+/**
+ * Counts the tenant's ACTIVE admins from `member_counts`, which the triggers keep exact, so the check
+ * before a demotion or removal reads one row whatever the tenant's size.
+ */
 async function countActiveAdmins(db: Queryable, tenantId: string): Promise<number> {
-  const { count } = await db
-    .selectFrom("members")
-    .select((eb) => eb.fn.countAll<number>().as("count"))
-    .where("tenant_id", "=", tenantId)
-    .where("status", "=", "ACTIVE")
-    .where("role", "=", "ADMIN")
-    .executeTakeFirstOrThrow();
-  return Number(count);
+  const [row] = await activeAdminCount(db, { tenantId });
+  return Number(row?.count ?? 0);
 }
+
+const activeAdminCount = prepareQuery(["tenantId"], (db, values) =>
+  db
+    .selectFrom("member_counts")
+    .select("count")
+    .where("tenant_id", "=", values.tenantId)
+    .where("status", "=", "ACTIVE")
+    .where("role", "=", "ADMIN"));
+
+const updateRole = prepareQuery(["role", "version", "modifiedAt", "id"], (db, values) =>
+  db.updateTable("members").set({ role: values.role, version: values.version, modified_at: values.modifiedAt }).where("id", "=", values.id));
+
+const updateInvitationRole = prepareQuery(["role", "memberId"], (db, values) =>
+  db.updateTable("invitations").set({ role: values.role }).where("member_id", "=", values.memberId));
 
 function lastAdmin(action: string): ProblemError {
   return new ProblemError("LAST_ADMIN", `Cannot ${action} the tenant's last ACTIVE admin; make another member ADMIN first.`);
@@ -221,8 +233,8 @@ export async function changeRole(
 
     const now = ctx.clock();
     const version = target.version + 1;
-    await trx.updateTable("members").set({ role, version, modified_at: now }).where("id", "=", target.id).execute();
-    await trx.updateTable("invitations").set({ role }).where("member_id", "=", target.id).execute();
+    await updateRole(trx, { role, version, modifiedAt: now, id: target.id });
+    await updateInvitationRole(trx, { role, memberId: target.id });
     return { member: { ...target, role, version, modified_at: now }, changed: true };
   });
 }
