@@ -49,6 +49,8 @@ const reportPath = join(repositoryRoot, ".reports", "bench-server.json");
 /** Linux reports process CPU times in ticks of 1/100 s on every common platform. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const CASE_KEYS = ["user", "list", "patch"];
+/** The token subject of the benchmark's caller, who creates the tenants and so is their ADMIN. */
+const CALLER_SUB = "bench|admin";
 const TARGETS = { p99Ms: 20, readsVsBare: 0.5, vsPrism: 20, largeListVsSmall: 2, largeRoleChangeVsSmall: 2 };
 
 function parseOptions(argv) {
@@ -223,13 +225,14 @@ function seedMembers(databasePath, tenantId, count, prefix) {
 }
 
 /**
- * autocannon requests that change roles in a tenant: request k makes member k mod n ADMIN on even
- * rounds and MEMBER on odd ones, so a member's next request comes n requests later, by when the previous
- * one has nearly always been answered, and nearly every request changes a row (the benchmark checks
- * 99 %). With one member for all connections, most requests would ask for the role it already has.
- * autocannon resets a connection's context after each request, so the count cannot live there.
+ * autocannon requests that change roles in a tenant: request k flips member k mod n, from its role at the
+ * start on even rounds and back on odd ones. A member's next request thus comes n requests later, by
+ * when the previous one has nearly always completed, so nearly every request changes a row (the
+ * benchmark checks 99 %). With one member for all connections, most requests would ask for the role it
+ * already has. autocannon resets a connection's context after each request, so the count cannot live
+ * there.
  */
-function rolePatches(tenant, memberIds, headers) {
+function rolePatches(tenant, members, headers) {
   let count = 0;
   return [
     {
@@ -237,20 +240,22 @@ function rolePatches(tenant, memberIds, headers) {
       headers,
       setupRequest: (request) => {
         const k = count++;
-        const role = Math.floor(k / memberIds.length) % 2 === 0 ? "ADMIN" : "MEMBER";
-        return { ...request, path: `/v1/tenants/${tenant}/users/${memberIds[k % memberIds.length]}`, body: JSON.stringify({ role }) };
+        const member = members[k % members.length];
+        const flipped = member.role === "ADMIN" ? "MEMBER" : "ADMIN";
+        const role = Math.floor(k / members.length) % 2 === 0 ? flipped : member.role;
+        return { ...request, path: `/v1/tenants/${tenant}/users/${member.id}`, body: JSON.stringify({ role }) };
       },
     },
   ];
 }
 
-/** The ids of a tenant's first 1,000 MEMBERs, read from the SQLite file. */
-function memberIds(databasePath, tenantId) {
+/** Reads the ids and roles of a tenant's first 1,000 members other than the benchmark's caller from the SQLite file. */
+function otherMembers(databasePath, tenantId) {
   return readDatabase(databasePath, (db) =>
-    db.prepare("SELECT id FROM members WHERE tenant_id = ? AND role = 'MEMBER' ORDER BY created_at LIMIT 1000").pluck().all(tenantId));
+    db.prepare("SELECT id, role FROM members WHERE tenant_id = ? AND account_sub <> ? ORDER BY created_at LIMIT 1000").all(tenantId, CALLER_SUB));
 }
 
-/** The sum of the versions of a tenant's members: each change of a member adds one. */
+/** Returns the sum of the versions of a tenant's members, which each change of a member raises by one. */
 function versionSum(databasePath, tenantId) {
   return readDatabase(databasePath, (db) => db.prepare("SELECT sum(version) FROM members WHERE tenant_id = ?").pluck().get(tenantId));
 }
@@ -297,7 +302,7 @@ async function main() {
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ email: "bench-admin@bench.example", email_verified: true, name: "Bench Admin" })
     .setProtectedHeader({ alg: "ES256", typ: "JWT" })
-    .setSubject("bench|admin")
+    .setSubject(CALLER_SUB)
     .setIssuedAt(now)
     .setExpirationTime(now + 3600)
     .sign(keys.privateKey);
@@ -369,7 +374,7 @@ async function main() {
     }
 
     const json = { authorization, "content-type": "application/json" };
-    const patchTargets = memberIds(databasePath, bench.id).filter((id) => id !== user.id);
+    const patchTargets = otherMembers(databasePath, bench.id).filter(({ id }) => id !== user.id);
     const userPath = `/v1/tenants/bench/users/${user.id}`;
     const cases = [
       { key: "user", name: "GET one user", kind: "read", request: { path: userPath } },
@@ -418,7 +423,7 @@ async function main() {
           // have changed up to one row per connection more than the responses counted.
           row[key].rowsChanged = versionSum(databasePath, bench.id) - versionsBefore;
           progress(`${benchCase.name} on ${label}: ${row[key].rowsChanged} rows changed by ${row[key].total} counted responses`);
-          // Above one member per connection, two connections may ask for the same role of one member.
+          // With more connections than members, two connections may request the same role for one member.
           if (row[key].rowsChanged < 0.99 * row[key].total && connections <= patchTargets.length) {
             throw new Error(`only ${row[key].rowsChanged} of ${row[key].total} PATCH requests changed a row`);
           }
@@ -444,10 +449,10 @@ async function main() {
     let roleScaling = null;
     if (!options.skipScaling) {
       const changeRoles = async (tenant, members) => {
-        const targets = memberIds(databasePath, tenant.id).filter((id) => id !== user.id).slice(0, 50);
+        const targets = otherMembers(databasePath, tenant.id).filter(({ id }) => id !== user.id).slice(0, 50);
         const before = versionSum(databasePath, tenant.id);
         const result = await measure(`PATCH role in a tenant of ${members}`, {
-          url: `${serverUrl}/v1/tenants/${tenant.slug}/users/${targets[0]}`,
+          url: `${serverUrl}/v1/tenants/${tenant.slug}/users/${targets[0].id}`,
           method: "PATCH",
           requests: rolePatches(tenant.slug, targets, json),
           connections: listConnections,
