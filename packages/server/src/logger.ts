@@ -5,23 +5,43 @@ import type { LogLevel } from "./config.js";
 
 export const REDACTED = "[redacted]";
 
-/** Log paths whose values are secrets: credentials and anything named token, ticket or password. */
-export const REDACT_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  "headers.authorization",
-  "headers.cookie",
-  "authorization",
-  "token",
-  "ticket",
-  "password",
-  "*.token",
-  "*.ticket",
-  "*.password",
-  "*.*.token",
-  "*.*.ticket",
-  "*.*.password",
-];
+/** Field names whose values are secrets: credentials and anything named token, ticket or password. */
+const SECRET_FIELDS = new Set(["authorization", "cookie", "token", "ticket", "password"]);
+
+/** Deepest level that `censorSecrets` searches for secret fields. The logged object's own fields are level 1. */
+const CENSOR_DEPTH = 3;
+
+/**
+ * Returns `object` with every field named in `SECRET_FIELDS` replaced by `[redacted]`, from level `depth`
+ * (the object's own fields) down to level 3. Plain objects and arrays are searched, other objects are not. Whatever
+ * contains a secret is copied, so the caller's objects never change, and an object without one is returned
+ * as it is. In a micro-benchmark, pino's own `redact` option with the equivalent wildcard paths added
+ * about 5 µs to each line.
+ */
+export function censorSecrets<T extends object>(object: T, depth = 1): T {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(object)) {
+    const value = (object as Record<string, unknown>)[key];
+    let censored = value;
+    if (SECRET_FIELDS.has(key)) {
+      if (value !== undefined) censored = REDACTED;
+    } else if (depth < CENSOR_DEPTH && isSearchable(value)) {
+      censored = censorSecrets(value, depth + 1);
+    }
+    if (censored !== value) {
+      copy ??= (Array.isArray(object) ? [...object] : { ...object }) as Record<string, unknown>;
+      copy[key] = censored;
+    }
+  }
+  return (copy ?? object) as T;
+}
+
+function isSearchable(value: unknown): value is object {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return true;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
 
 /** Query parameters whose values are never logged, matched by name. */
 const SECRET_NAME = /token|ticket|password|secret/i;
@@ -55,12 +75,16 @@ function decodeSafely(text: string): string {
 
 /** Creates the server's pino logger. Tests pass a `destination` to capture the output. */
 export function createLogger(options: { level: LogLevel; destination?: DestinationStream }): Logger {
-  return pino(
+  const logger = pino(
     {
       level: options.level,
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      // The logged object's fields, before the serializers run. Requests, replies and errors are not
+      // plain objects, so the serializers censor what they produce.
+      formatters: {
+        log: (object) => censorSecrets(object),
+      },
       serializers: {
-        err: stdSerializers.err,
+        err: (error: Error) => censorSecrets(stdSerializers.err(error), 2),
         req: (request: FastifyRequest) => ({
           method: request.method,
           url: redactUrl(request.url),
@@ -70,4 +94,11 @@ export function createLogger(options: { level: LogLevel; destination?: Destinati
     },
     options.destination,
   );
+  // pino passes only the root's own bindings through `formatters.bindings`, so the bindings of every
+  // child are censored here. Children inherit this method from the root.
+  const child = logger.child;
+  logger.child = function censoredChild(this: Logger, bindings, childOptions) {
+    return child.call(this, censorSecrets(bindings), childOptions);
+  } as Logger["child"];
+  return logger;
 }

@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 
 import { describe, expect, it } from "vitest";
 
-import { createLogger, redactUrl } from "../src/logger.js";
+import { censorSecrets, createLogger, redactUrl } from "../src/logger.js";
 import { signToken, startTestApp } from "./fixtures/test-app.js";
 import { addMember, createTenant, startTestServer, testUser } from "./helpers/index.js";
 
@@ -19,6 +19,44 @@ describe("redactUrl", () => {
   });
 });
 
+describe("censorSecrets", () => {
+  it("censors secrets down to three levels", () => {
+    const logged = {
+      token: "t1",
+      headers: { authorization: "Bearer a1", cookie: "c1", accept: "*/*" },
+      invite: { ticket: "k1", tenant: { password: "p1", id: "acme" } },
+      list: [{ token: "t2" }],
+      deep: { one: { two: { token: "kept at depth four" } } },
+    };
+
+    expect(censorSecrets(logged)).toEqual({
+      token: "[redacted]",
+      headers: { authorization: "[redacted]", cookie: "[redacted]", accept: "*/*" },
+      invite: { ticket: "[redacted]", tenant: { password: "[redacted]", id: "acme" } },
+      list: [{ token: "[redacted]" }],
+      deep: { one: { two: { token: "kept at depth four" } } },
+    });
+  });
+
+  it("copies instead of changing the object", () => {
+    const invite = { ticket: "k1" };
+    const logged = { invite, other: { id: 1 } };
+
+    const censored = censorSecrets(logged);
+
+    expect(invite.ticket).toBe("k1");
+    expect(censored.other).toBe(logged.other);
+    expect(censorSecrets(logged.other)).toBe(logged.other);
+  });
+
+  it("leaves class instances and undefined fields alone", () => {
+    const url = new URL("https://example.com/?token=x");
+    const logged = { url, token: undefined };
+
+    expect(censorSecrets(logged)).toBe(logged);
+  });
+});
+
 describe("logger", () => {
   it("censors fields named token, ticket or password", () => {
     const lines: string[] = [];
@@ -31,10 +69,15 @@ describe("logger", () => {
     const log = createLogger({ level: "info", destination });
 
     log.info({ token: "t-secret", invite: { ticket: "k-secret" }, headers: { authorization: "Bearer a-secret" }, password: "p-secret" }, "values");
+    log.child({ session: { token: "b-secret" } }).info("bound");
+    log.error({ err: Object.assign(new Error("failed"), { details: { password: "e-secret" } }) }, "error");
+    log.info({ job: { input: { ticket: "n-secret" } }, id: "visible-id" }, "nested");
 
     const output = lines.join("");
     expect(output).toContain("[redacted]");
-    for (const secret of ["t-secret", "k-secret", "a-secret", "p-secret"]) expect(output).not.toContain(secret);
+    expect(output).toContain("visible-id");
+    expect(output).toContain("failed");
+    for (const secret of ["t-secret", "k-secret", "a-secret", "p-secret", "b-secret", "e-secret", "n-secret"]) expect(output).not.toContain(secret);
   });
 
   it("never writes the token or the ticket of a request", async () => {
