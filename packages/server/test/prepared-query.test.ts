@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { readDirectly } from "../src/db/database.js";
+import { readDirectly, transaction } from "../src/db/database.js";
 import { prepareQuery, prepareVariants } from "../src/db/prepared.js";
 import { createTenant, describeEachDatabase, startTestServer, testUser } from "./helpers/index.js";
 import type { TestServer } from "./helpers/index.js";
@@ -84,6 +84,44 @@ describeEachDatabase("prepared queries on %s", (database) => {
       .catch(() => undefined);
     expect((await tenantBySlug(server.context.db, { slug: "globex" }))[0]?.display_name).toBe("Globex Corp");
 
+    await rename(server.context.db, { name: "Globex", slug: "globex" });
+  });
+
+  it("keeps other queries out of a transaction", async () => {
+    const db = server.context.db;
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+
+    const rolledBack = transaction(db, async (trx) => {
+      await trx.updateTable("tenants").set({ display_name: "Acme Draft" }).where("slug", "=", "acme").execute();
+      written();
+      await paused;
+      throw new Error("roll back");
+    }).catch((error: Error) => error.message);
+    await wrote;
+    const prepared = tenantBySlug(db, { slug: "acme" });
+    const built = db.selectFrom("tenants").select("display_name").where("slug", "=", "acme").executeTakeFirstOrThrow();
+    // give both reads time to run while the transaction is open, as they would without the queue
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+
+    expect(await rolledBack).toBe("roll back");
+    expect((await prepared)[0]?.display_name).toBe("Acme");
+    expect((await built).display_name).toBe("Acme");
+  });
+
+  it("commits a transaction's prepared writes", async () => {
+    const rename = prepareQuery(["name", "slug"], (db, values) => db.updateTable("tenants").set({ display_name: values.name }).where("slug", "=", values.slug));
+
+    const seen = await transaction(server.context.db, async (trx) => {
+      await rename(trx, { name: "Globex Corp", slug: "globex" });
+      return (await tenantBySlug(trx, { slug: "globex" }))[0]?.display_name;
+    });
+
+    expect(seen).toBe("Globex Corp");
+    expect((await tenantBySlug(server.context.db, { slug: "globex" }))[0]?.display_name).toBe("Globex Corp");
     await rename(server.context.db, { name: "Globex", slug: "globex" });
   });
 

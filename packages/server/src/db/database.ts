@@ -51,7 +51,68 @@ function openSqlite(file: string): DatabaseHandle {
   const connection = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
   directReaders.set(db, (sql, parameters) => (sqlite.inTransaction ? undefined : (connection.prepare(sql).all(parameters) as unknown[])));
+
+  // The Kysely instance that transaction bodies receive. It runs on the same connection without
+  // queueing, which is safe because `runSqliteTransaction` has acquired the connection meanwhile.
+  const inside = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  insideTransaction.set(inside, (sql, parameters, reads) => {
+    const statement = connection.prepare(sql);
+    if (reads) return statement.all(parameters) as unknown[];
+    statement.run(parameters);
+    return [];
+  });
+  sqliteTransactions.set(db, (body) => runSqliteTransaction(db, sqlite, connection, inside, body));
   return { db, dialect: "sqlite", description: `sqlite:${file}` };
+}
+
+/** Per SQLite database, a function that runs a transaction body on the connection directly. */
+const sqliteTransactions = new WeakMap<object, <Result>(body: (trx: Queryable) => Promise<Result>) => Promise<Result>>();
+
+/** Per Kysely instance that transaction bodies receive on SQLite, a function that runs a statement at once. */
+const insideTransaction = new WeakMap<object, (sql: string, parameters: readonly unknown[], reads: boolean) => unknown[]>();
+
+/**
+ * Runs `body` in one transaction and returns its result; a body that throws rolls it back. On PostgreSQL
+ * this is a Kysely transaction. On SQLite the body runs between `BEGIN IMMEDIATE` and `COMMIT`, issued on
+ * the connection after acquiring it from Kysely's queue, and prepared queries in it run at once. In a
+ * micro-benchmark, Kysely's own transaction handling took about a quarter of a role change's time.
+ */
+export async function transaction<Result>(db: Kysely<Database>, body: (trx: Queryable) => Promise<Result>): Promise<Result> {
+  const run = sqliteTransactions.get(db);
+  return run === undefined ? db.transaction().execute(body) : run(body);
+}
+
+async function runSqliteTransaction<Result>(
+  db: Kysely<Database>,
+  sqlite: SqliteDatabase.Database,
+  connection: SqliteConnectionHandle,
+  inside: Kysely<Database>,
+  body: (trx: Queryable) => Promise<Result>,
+): Promise<Result> {
+  // Holding the connection keeps every other query, which goes through Kysely or checks
+  // `inTransaction` first, out of this transaction.
+  return db.getExecutor().provideConnection(async () => {
+    connection.prepare("begin immediate").run([]);
+    try {
+      const result = await body(inside);
+      connection.prepare("commit").run([]);
+      return result;
+    } catch (error) {
+      if (sqlite.inTransaction) connection.prepare("rollback").run([]);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Runs a compiled statement at once where that is safe, and returns its rows: any statement inside a
+ * SQLite transaction body, and a read on a SQLite database outside a transaction (see `readDirectly`).
+ * Returns undefined where the statement must go through Kysely.
+ */
+export function runDirectly(db: Queryable, sql: string, parameters: readonly unknown[], reads: boolean): unknown[] | undefined {
+  const inside = insideTransaction.get(db);
+  if (inside !== undefined) return inside(sql, parameters, reads);
+  return reads ? readDirectly(db, sql, parameters) : undefined;
 }
 
 /** Per SQLite database, a function that runs a read at once unless a transaction is open on the connection. */

@@ -1,7 +1,7 @@
 import { CompiledQuery } from "kysely";
 import type { Compilable } from "kysely";
 
-import { readDirectly } from "./database.js";
+import { runDirectly } from "./database.js";
 import type { Queryable } from "./schema.js";
 
 /** Stands for a named value while the query is compiled; no real value contains a NUL character. */
@@ -23,8 +23,8 @@ interface Compiled {
  * `build` receives a placeholder for each name and must pass it through unchanged. Lower-casing or
  * arithmetic belongs on the value, before the call. Every value must be a parameter of the
  * SQL, so it cannot choose a column, a direction or an optional clause: such variants are separate
- * prepared queries. A `SELECT` on SQLite outside a transaction runs outside Kysely's connection queue;
- * every other statement, and every statement in a transaction, goes through Kysely.
+ * prepared queries. On SQLite a `SELECT` outside a transaction and every statement in a transaction body
+ * (see `transaction`) run at once; everything else goes through Kysely.
  */
 export function prepareQuery<Name extends string, Row>(
   names: readonly Name[],
@@ -53,9 +53,9 @@ export function prepareQuery<Name extends string, Row>(
       compiledByAdapter.set(adapter, compiled);
     }
     const parameters = compiled.slots.map((slot) => ("name" in slot ? values[slot.name as Name] : slot.constant));
-    // A select-only query on SQLite outside a transaction skips Kysely's connection queue: that queue
-    // took a few promise round trips per query.
-    const rows = compiled.reads ? readDirectly(db, compiled.sql, parameters) : undefined;
+    // On SQLite a read outside a transaction, and any statement in a transaction body, skips Kysely's
+    // connection queue: that queue took a few promise round trips per query.
+    const rows = runDirectly(db, compiled.sql, parameters, compiled.reads);
     if (rows !== undefined) return rows as Row[];
     const result = await db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
     return result.rows as Row[];

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 
 import type { Invitation, PendingInvitation } from "@fruxon/api-types";
-import type { Transaction } from "kysely";
 
 import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
@@ -11,6 +10,7 @@ import { enqueueEmail } from "../email/outbox.js";
 import { ProblemError } from "../problems.js";
 import { ensureAccount } from "./profiles.js";
 import { lockTenant } from "./tenants.js";
+import { transaction } from "../db/database.js";
 
 const HOUR_MS = 60 * 60 * 1000;
 export const INVITATION_EMAIL_KIND = "invitation";
@@ -42,7 +42,7 @@ export interface InviteOptions {
    * A transaction to run in instead of opening one, so a batch job records its per-entry progress in the
    * same commit as the invitation. The caller then also wakes the outbox once that transaction commits.
    */
-  transaction?: Transaction<Database>;
+  transaction?: Queryable;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function inviteMember(ctx: ServerContext, input: InviteInput, optio
   const ticket = createTicket();
   const invitationId = randomUUID();
 
-  const invite = async (trx: Transaction<Database>): Promise<Invitation> => {
+  const invite = async (trx: Queryable): Promise<Invitation> => {
     await lockTenant(trx, ctx.dialect, input.tenant.id);
     const now = ctx.clock();
 
@@ -136,7 +136,7 @@ export async function inviteMember(ctx: ServerContext, input: InviteInput, optio
   };
 
   if (options.transaction !== undefined) return invite(options.transaction);
-  const invitation = await ctx.db.transaction().execute(invite);
+  const invitation = await transaction(ctx.db, invite);
   ctx.outbox.wake();
   return invitation;
 }
@@ -248,7 +248,7 @@ const UNKNOWN_TICKET = "The invitation link is unknown: it was already used, rep
 export async function acceptTicket(ctx: ServerContext, caller: Caller, ticket: string): Promise<void> {
   const ticketHash = hashTicket(ticket);
 
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx.db, async (trx) => {
     const invitation = await trx.selectFrom("invitations").selectAll().where("ticket_hash", "=", ticketHash).executeTakeFirst();
     if (invitation === undefined) {
       if (await acceptedEarlierBy(trx, ticketHash, caller)) return;
@@ -297,7 +297,7 @@ function noInvitation(tenantId: string): ProblemError {
 
 /** Accepts the caller's invitation from a tenant; succeeds without change when already an ACTIVE member. */
 export async function acceptPendingInvitation(ctx: ServerContext, caller: Caller, tenantId: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx.db, async (trx) => {
     const invitation = await findCallersInvitation(trx, caller, tenantId);
     if (invitation === undefined) {
       if ((await findActiveMembership(trx, tenantId.toLowerCase(), caller.sub)) !== undefined) return;
@@ -316,7 +316,7 @@ export async function acceptPendingInvitation(ctx: ServerContext, caller: Caller
 
 /** Declines the caller's invitation from a tenant: the invitation and its INVITED user are removed. */
 export async function declinePendingInvitation(ctx: ServerContext, caller: Caller, tenantId: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx.db, async (trx) => {
     const invitation = await findCallersInvitation(trx, caller, tenantId);
     if (invitation === undefined) throw noInvitation(tenantId);
 

@@ -9,6 +9,7 @@ import { ProblemError } from "../problems.js";
 import { checkIfMatch, memberETag } from "./etags.js";
 import { DEFAULT_PAGE_SIZE } from "./page-tokens.js";
 import { requireAdminUnderLock, requireMembership } from "./tenants.js";
+import { transaction } from "../db/database.js";
 
 /** A member row with the profile fields of its account, when it has one. */
 export interface MemberWithProfile extends MembersTable {
@@ -220,7 +221,7 @@ export async function changeRole(
   role: MemberRole,
   ifMatch: string | undefined,
 ): Promise<{ member: MemberWithProfile; changed: boolean }> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     const { tenant } = await requireAdminUnderLock(trx, ctx.dialect, caller, tenantReference);
 
     const target = await getMember(trx, tenant.id, userId);
@@ -247,7 +248,7 @@ export async function removeMember(
   userId: string,
   ifMatch: string | undefined,
 ): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx.db, async (trx) => {
     const { tenant } = await requireAdminUnderLock(trx, ctx.dialect, caller, tenantReference);
 
     const target = await getMember(trx, tenant.id, userId);

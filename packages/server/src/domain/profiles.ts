@@ -4,6 +4,7 @@ import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
 import type { AccountsTable, Queryable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
+import { transaction } from "../db/database.js";
 
 const MAX_NAME_LENGTH = 100;
 
@@ -69,7 +70,7 @@ export async function updateProfile(ctx: ServerContext, caller: Caller, body: Up
   if (body.lastName !== undefined) changes.last_name = body.lastName;
   if (body.avatarFileId !== undefined) changes.avatar_file_id = body.avatarFileId === null ? null : body.avatarFileId.toLowerCase();
 
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     const now = ctx.clock();
     const account = await ensureAccount(trx, caller, now);
     if (Object.keys(changes).length === 0) return account;

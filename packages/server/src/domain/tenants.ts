@@ -4,7 +4,7 @@ import type { Tenant, TenantList } from "@fruxon/api-types";
 
 import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
-import { isUniqueViolation } from "../db/database.js";
+import { isUniqueViolation, transaction } from "../db/database.js";
 import { prepareQuery } from "../db/prepared.js";
 import type { MembersTable, Queryable, SqlDialect, TenantsTable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
@@ -109,7 +109,7 @@ export async function createTenant(ctx: ServerContext, caller: Caller, input: { 
   const tenant: TenantsTable = { id: randomUUID(), slug: input.slug, display_name: input.displayName, created_at: now, modified_at: now };
 
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    await transaction(ctx.db, async (trx) => {
       const existing = await trx.selectFrom("tenants").select("id").where("slug", "=", input.slug).executeTakeFirst();
       if (existing !== undefined) throw slugTaken(input.slug);
 

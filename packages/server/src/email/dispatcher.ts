@@ -5,6 +5,7 @@ import type { Kysely } from "kysely";
 
 import type { Database, OutboxTable, SqlDialect } from "../db/schema.js";
 import type { Mailer } from "./mailer.js";
+import { transaction } from "../db/database.js";
 
 export interface DispatcherOptions {
   db: Kysely<Database>;
@@ -122,7 +123,7 @@ export class OutboxDispatcher {
     const anyDue = await db.selectFrom("outbox").select("id").where("sent_at", "is", null).where("next_attempt_at", "<=", clock()).limit(1).executeTakeFirst();
     if (anyDue === undefined) return [];
 
-    return db.transaction().execute(async (trx) => {
+    return transaction(db, async (trx) => {
       const now = clock();
       let due = trx
         .selectFrom("outbox")

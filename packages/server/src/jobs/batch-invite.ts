@@ -6,6 +6,7 @@ import type { Queryable } from "../db/schema.js";
 import { inviteMember } from "../domain/invitations.js";
 import { ProblemError } from "../problems.js";
 import { JobFailure, type JobContext, type JobResult } from "./job.js";
+import { transaction } from "../db/database.js";
 
 /** The stored input of a BATCH_INVITE operation: the entries, one per lower-case email. */
 export interface BatchInviteInput {
@@ -66,7 +67,7 @@ export async function runBatchInvite(job: JobContext): Promise<JobResult> {
     if (done.has(itemKey)) continue;
 
     try {
-      await ctx.db.transaction().execute(async (trx) => {
+      await transaction(ctx.db, async (trx) => {
         await job.assertLease(trx);
         const claimed = await trx
           .insertInto("operation_items")
@@ -100,7 +101,7 @@ export async function runBatchInvite(job: JobContext): Promise<JobResult> {
 
 /** Records a failed entry with its reason, unless another attempt recorded the entry first. */
 async function recordFailure(job: JobContext, itemKey: string, reason: string): Promise<void> {
-  await job.ctx.db.transaction().execute(async (trx) => {
+  await transaction(job.ctx.db, async (trx) => {
     await job.assertLease(trx);
     await trx
       .insertInto("operation_items")

@@ -1,9 +1,8 @@
 import type { OperationMetadata, ResourceType } from "@fruxon/api-types";
 import type { FastifyBaseLogger } from "fastify";
-import type { Transaction } from "kysely";
 
 import type { ServerContext } from "../context.js";
-import type { Database } from "../db/schema.js";
+import type { Database, Queryable } from "../db/schema.js";
 import type { OperationsTable } from "./tables.js";
 
 /** The reason a job stopped before finishing. */
@@ -52,7 +51,7 @@ export interface JobContext {
    * Inside a unit's transaction: throws `JobInterrupted` unless this attempt still holds the lease of
    * the RUNNING operation, so no unit commits after a cancel or a takeover that committed first.
    */
-  assertLease(trx: Transaction<Database>): Promise<void>;
+  assertLease(trx: Queryable): Promise<void>;
   /** Writes progress to the operation, guarded by the lease; throws `JobInterrupted` when it is lost. */
   saveProgress(metadata: OperationMetadata): Promise<void>;
 }
@@ -63,7 +62,7 @@ export interface JobResult {
   resourceName?: string;
   resourceType?: ResourceType;
   /** Extra writes committed together with DONE, such as the row of an exported file. */
-  finalize?: (trx: Transaction<Database>) => Promise<void>;
+  finalize?: (trx: Queryable) => Promise<void>;
 }
 
 /** Runs one attempt of a job. It must be idempotent: a later attempt may repeat any part of it. */

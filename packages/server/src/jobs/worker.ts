@@ -2,16 +2,17 @@ import { randomUUID } from "node:crypto";
 
 import type { OperationMetadata, OperationType } from "@fruxon/api-types";
 import type { FastifyBaseLogger } from "fastify";
-import type { Transaction, Updateable } from "kysely";
+import type { Updateable } from "kysely";
 
 import type { ServerContext } from "../context.js";
-import type { Database } from "../db/schema.js";
+import type { Database, Queryable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
 import { runBatchInvite } from "./batch-invite.js";
 import { runExportUsers } from "./export-users.js";
 import { JobFailure, JobInterrupted, type InterruptReason, type JobContext, type JobHandler, type JobResult } from "./job.js";
 import { UNFINISHED_STATUSES } from "./operations.js";
 import type { OperationsTable } from "./tables.js";
+import { transaction } from "../db/database.js";
 
 export interface JobWorkerOptions {
   /** Jobs run at once; defaults to `WORKER_CONCURRENCY`. */
@@ -159,7 +160,7 @@ export class JobWorker {
    */
   async #claim(): Promise<{ row: OperationsTable; attemptId: string } | "retired" | undefined> {
     const { db, dialect } = this.#ctx;
-    return db.transaction().execute(async (trx) => {
+    return transaction(db, async (trx) => {
       const now = this.#ctx.clock();
       let query = trx
         .selectFrom("operations")
@@ -269,7 +270,7 @@ export class JobWorker {
 
   /** Writes DONE with the result, and the result's extra writes, if this attempt still holds the lease. */
   async #complete(row: OperationsTable, attemptId: string, result: JobResult): Promise<void> {
-    await this.#ctx.db.transaction().execute(async (trx) => {
+    await transaction(this.#ctx.db, async (trx) => {
       await result.finalize?.(trx);
       const update = await trx
         .updateTable("operations")
@@ -355,7 +356,7 @@ function checkpoint(signal: AbortSignal): void {
   if (signal.aborted) throw new JobInterrupted(signal.reason === "shutdown" ? "shutdown" : "lease-lost");
 }
 
-async function holdsLease(trx: Transaction<Database>, operationId: string, attemptId: string): Promise<boolean> {
+async function holdsLease(trx: Queryable, operationId: string, attemptId: string): Promise<boolean> {
   const row = await trx.selectFrom("operations").select(["status", "lease_owner"]).where("id", "=", operationId).executeTakeFirst();
   return row !== undefined && row.status === "RUNNING" && row.lease_owner === attemptId;
 }
