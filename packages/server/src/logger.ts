@@ -12,11 +12,11 @@ const SECRET_FIELDS = new Set(["authorization", "cookie", "token", "ticket", "pa
 const CENSOR_DEPTH = 3;
 
 /**
- * Returns `object` with every field named in `SECRET_FIELDS` replaced by `[redacted]`, from level `depth`
- * (the object's own fields) down to level 3. Plain objects and arrays are searched, other objects are not. Whatever
- * contains a secret is copied, so the caller's objects never change, and an object without one is returned
- * as it is. In a micro-benchmark, pino's own `redact` option with the equivalent wildcard paths added
- * about 5 µs to each line.
+ * Returns `object` with every field named in `SECRET_FIELDS` replaced by `[redacted]`, from level
+ * `depth` (the object's own fields) down to level 3. Plain objects and arrays are searched, other
+ * objects are not. Whatever contains a secret is copied, so the caller's objects never change, and an
+ * object without one is returned as it is. In a micro-benchmark, pino's own `redact` option with the
+ * equivalent wildcard paths added about 5 µs to each line.
  */
 export function censorSecrets<T extends object>(object: T, depth = 1): T {
   let copy: Record<string, unknown> | undefined;

@@ -25,6 +25,7 @@ describeEachDatabase("prepared queries on %s", (database) => {
   let server: TestServer;
 
   const tenantBySlug = prepareQuery(["slug"], (db, values) => db.selectFrom("tenants").select(["id", "slug", "display_name"]).where("slug", "=", values.slug));
+  const rename = prepareQuery(["name", "slug"], (db, values) => db.updateTable("tenants").set({ display_name: values.name }).where("slug", "=", values.slug));
 
   beforeAll(async () => {
     server = await startTestServer({ database, dispatchEmail: false });
@@ -69,8 +70,6 @@ describeEachDatabase("prepared queries on %s", (database) => {
   });
 
   it("runs writes in and out of transactions", async () => {
-    const rename = prepareQuery(["name", "slug"], (db, values) => db.updateTable("tenants").set({ display_name: values.name }).where("slug", "=", values.slug));
-
     await rename(server.context.db, { name: "Globex Corp", slug: "globex" });
     expect((await tenantBySlug(server.context.db, { slug: "globex" }))[0]?.display_name).toBe("Globex Corp");
 
@@ -113,8 +112,6 @@ describeEachDatabase("prepared queries on %s", (database) => {
   });
 
   it("commits a transaction's prepared writes", async () => {
-    const rename = prepareQuery(["name", "slug"], (db, values) => db.updateTable("tenants").set({ display_name: values.name }).where("slug", "=", values.slug));
-
     const seen = await transaction(server.context.db, async (trx) => {
       await rename(trx, { name: "Globex Corp", slug: "globex" });
       return (await tenantBySlug(trx, { slug: "globex" }))[0]?.display_name;

@@ -46,6 +46,13 @@ const SCENARIOS = ["batch", "export"];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /** Parses the command line; throws an Error whose message names the invalid option and its range. */
+/** Returns the option `--name` of parsed `values` as an integer, or throws when it is not one from `min` to `max`. */
+export function integerOption(values, name, min, max) {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"`);
+  return value;
+}
+
 export function parseOptions(argv, { env, packageDir, defaultReportPath }) {
   const { values } = parseArgs({
     args: argv.filter((argument) => argument !== "--"),
@@ -68,11 +75,7 @@ export function parseOptions(argv, { env, packageDir, defaultReportPath }) {
     strict: true,
   });
 
-  const integer = (name, min, max) => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"`);
-    return value;
-  };
+  const integer = (name, min, max) => integerOption(values, name, min, max);
 
   const list = (name, allowed) => {
     const items = values[name].split(",").map((item) => item.trim()).filter((item) => item !== "");

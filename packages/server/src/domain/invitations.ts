@@ -4,13 +4,13 @@ import type { Invitation, PendingInvitation } from "@fruxon/api-types";
 
 import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
-import type { Database, InvitationsTable, MemberRole, Queryable, TenantsTable } from "../db/schema.js";
+import { transaction } from "../db/database.js";
+import type { InvitationsTable, MemberRole, Queryable, TenantsTable } from "../db/schema.js";
 import { renderInvitationEmail } from "../email/invitation-email.js";
 import { enqueueEmail } from "../email/outbox.js";
 import { ProblemError } from "../problems.js";
 import { ensureAccount } from "./profiles.js";
 import { lockTenant } from "./tenants.js";
-import { transaction } from "../db/database.js";
 
 const HOUR_MS = 60 * 60 * 1000;
 export const INVITATION_EMAIL_KIND = "invitation";

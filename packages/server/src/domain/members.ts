@@ -3,13 +3,13 @@ import { sql } from "kysely";
 
 import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
+import { transaction } from "../db/database.js";
 import { prepareQuery, prepareVariants } from "../db/prepared.js";
 import type { MemberRole, MemberStatus, MembersTable, Queryable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
 import { checkIfMatch, memberETag } from "./etags.js";
 import { DEFAULT_PAGE_SIZE } from "./page-tokens.js";
 import { requireAdminUnderLock, requireMembership } from "./tenants.js";
-import { transaction } from "../db/database.js";
 
 /** A member row with the profile fields of its account, when it has one. */
 export interface MemberWithProfile extends MembersTable {

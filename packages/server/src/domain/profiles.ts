@@ -2,9 +2,9 @@ import type { Profile, UpdateProfileRequest } from "@fruxon/api-types";
 
 import type { Caller } from "../contract/handler-types.js";
 import type { ServerContext } from "../context.js";
+import { transaction } from "../db/database.js";
 import type { AccountsTable, Queryable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
-import { transaction } from "../db/database.js";
 
 const MAX_NAME_LENGTH = 100;
 

@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { Kysely } from "kysely";
 
+import { transaction } from "../db/database.js";
 import type { Database, OutboxTable, SqlDialect } from "../db/schema.js";
 import type { Mailer } from "./mailer.js";
-import { transaction } from "../db/database.js";
 
 export interface DispatcherOptions {
   db: Kysely<Database>;

@@ -2,11 +2,11 @@ import { setImmediate } from "node:timers/promises";
 
 import type { InviteUserRequest, OperationFailure, OperationMetadata } from "@fruxon/api-types";
 
+import { transaction } from "../db/database.js";
 import type { Queryable } from "../db/schema.js";
 import { inviteMember } from "../domain/invitations.js";
 import { ProblemError } from "../problems.js";
 import { JobFailure, type JobContext, type JobResult } from "./job.js";
-import { transaction } from "../db/database.js";
 
 /** The stored input of a BATCH_INVITE operation: the entries, one per lower-case email. */
 export interface BatchInviteInput {

@@ -2,7 +2,7 @@ import type { OperationMetadata, ResourceType } from "@fruxon/api-types";
 import type { FastifyBaseLogger } from "fastify";
 
 import type { ServerContext } from "../context.js";
-import type { Database, Queryable } from "../db/schema.js";
+import type { Queryable } from "../db/schema.js";
 import type { OperationsTable } from "./tables.js";
 
 /** The reason a job stopped before finishing. */

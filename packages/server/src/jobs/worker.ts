@@ -5,14 +5,14 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Updateable } from "kysely";
 
 import type { ServerContext } from "../context.js";
-import type { Database, Queryable } from "../db/schema.js";
+import { transaction } from "../db/database.js";
+import type { Queryable } from "../db/schema.js";
 import { ProblemError } from "../problems.js";
 import { runBatchInvite } from "./batch-invite.js";
 import { runExportUsers } from "./export-users.js";
 import { JobFailure, JobInterrupted, type InterruptReason, type JobContext, type JobHandler, type JobResult } from "./job.js";
 import { UNFINISHED_STATUSES } from "./operations.js";
 import type { OperationsTable } from "./tables.js";
-import { transaction } from "../db/database.js";
 
 export interface JobWorkerOptions {
   /** Jobs run at once; defaults to `WORKER_CONCURRENCY`. */
